@@ -1,0 +1,30 @@
+// Package migrate applies the versioned SQL migrations of one database dialect
+// with goose, so `ecard migrate` and `ecard serve` bring any database to the
+// same schema version.
+package migrate
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io/fs"
+
+	"github.com/pressly/goose/v3"
+)
+
+// Up applies every migration in fsys that db has not seen yet and returns the
+// resulting schema version.
+func Up(ctx context.Context, db *sql.DB, dialect goose.Dialect, fsys fs.FS) (int64, error) {
+	provider, err := goose.NewProvider(dialect, db, fsys)
+	if err != nil {
+		return 0, fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := provider.Up(ctx); err != nil {
+		return 0, fmt.Errorf("migrate up: %w", err)
+	}
+	version, err := provider.GetDBVersion(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("schema version: %w", err)
+	}
+	return version, nil
+}
