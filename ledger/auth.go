@@ -3,7 +3,6 @@ package ledger
 import (
 	"context"
 	"regexp"
-
 )
 
 var pinPattern = regexp.MustCompile(`^[0-9]{6}$`)
@@ -68,4 +67,3 @@ func (l *Ledger) updateHolder(ctx context.Context, holderID int64, set map[strin
 	}
 	return nil
 }
-

@@ -49,10 +49,10 @@ func DefaultPolicies() Policies {
 
 // School is a tenant: every other row belongs to one.
 type School struct {
-	ID        int64     `json:"id"`
-	Code      string    `json:"code"`
-	Name      string    `json:"name"`
-	Pinyin    string    `json:"pinyin"`
+	ID        int64  `json:"id"`
+	Code      string `json:"code"`
+	Name      string `json:"name"`
+	Pinyin    string `json:"pinyin"`
 	Policies  `gorm:"embedded"`
 	CreatedAt time.Time `json:"created_at"`
 }
@@ -229,19 +229,19 @@ const (
 // Entry is one operation, unique by idempotency key. Its transfers are the
 // money it moved. Only RefundedFen grows after insert.
 type Entry struct {
-	ID             int64      `json:"id"`
-	SchoolID       int64      `json:"school_id"`
-	IdempotencyKey string     `json:"idempotency_key"`
-	Fingerprint    string     `json:"-"`
-	Kind           string     `json:"kind"`
-	Channel        string     `json:"channel,omitempty"`
-	HolderID       *int64     `json:"holder_id,omitempty"`
-	MerchantID     *int64     `json:"merchant_id,omitempty"`
-	TerminalID     *string    `json:"terminal_id,omitempty"`
-	AmountFen      int64      `json:"amount_fen"`
-	RefundedFen    int64      `json:"refunded_fen"`
-	RefundOf       *int64     `json:"refund_of,omitempty"`
-	HoldOf         *int64     `json:"hold_of,omitempty"`
+	ID             int64   `json:"id"`
+	SchoolID       int64   `json:"school_id"`
+	IdempotencyKey string  `json:"idempotency_key"`
+	Fingerprint    string  `json:"-"`
+	Kind           string  `json:"kind"`
+	Channel        string  `json:"channel,omitempty"`
+	HolderID       *int64  `json:"holder_id,omitempty"`
+	MerchantID     *int64  `json:"merchant_id,omitempty"`
+	TerminalID     *string `json:"terminal_id,omitempty"`
+	AmountFen      int64   `json:"amount_fen"`
+	RefundedFen    int64   `json:"refunded_fen"`
+	RefundOf       *int64  `json:"refund_of,omitempty"`
+	HoldOf         *int64  `json:"hold_of,omitempty"`
 	// BalanceAfterFen is the holder's spendable balance (wallet + subsidy)
 	// right after this entry, for history and receipts.
 	BalanceAfterFen int64      `json:"balance_after_fen"`
