@@ -1,0 +1,61 @@
+// Package bff is the HTTP face of ecard for people: the holder API used by the
+// mini-program, the H5 app and the native app, the public recharge API, the
+// payment providers' callbacks, the admin API, and the embedded web front-ends.
+package bff
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/gofiber/fiber/v3"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ecard/ecard/ledger"
+)
+
+// Deps are what the server needs; every field is required.
+type Deps struct {
+	Ledger  *ledger.Ledger
+	Redis   redis.UniversalClient
+	Metrics *prometheus.Registry
+	Log     *slog.Logger
+
+	BodyLimitBytes int
+	ReadTimeout    time.Duration
+	WriteTimeout   time.Duration
+	// TrustedProxies may set X-Forwarded-For; empty trusts none.
+	TrustedProxies []string
+}
+
+// Server is the Fiber app with its dependencies.
+type Server struct {
+	app     *fiber.App
+	ledger  *ledger.Ledger
+	redis   redis.UniversalClient
+	metrics *prometheus.Registry
+	log     *slog.Logger
+}
+
+// New builds the server and its routes.
+func New(d Deps) *Server {
+	s := &Server{ledger: d.Ledger, redis: d.Redis, metrics: d.Metrics, log: d.Log}
+	cfg := fiber.Config{
+		AppName:      "ecard",
+		BodyLimit:    d.BodyLimitBytes,
+		ReadTimeout:  d.ReadTimeout,
+		WriteTimeout: d.WriteTimeout,
+		ErrorHandler: s.errorHandler,
+	}
+	if len(d.TrustedProxies) > 0 {
+		cfg.TrustProxy = true
+		cfg.TrustProxyConfig = fiber.TrustProxyConfig{Proxies: d.TrustedProxies}
+		cfg.ProxyHeader = fiber.HeaderXForwardedFor
+	}
+	s.app = fiber.New(cfg)
+	s.routes()
+	return s
+}
+
+// App is the Fiber app, for listening and for app.Test in tests.
+func (s *Server) App() *fiber.App { return s.app }
