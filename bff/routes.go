@@ -23,6 +23,6 @@ func (s *Server) routes() {
 	api := s.app.Group("/api")
 	api.Use(func(c fiber.Ctx) error { return writeError(c, "NOT_FOUND", "no such API route") })
 
-	s.app.Use("/", static.New("", static.Config{FS: web.Dist(), Compress: true}))
+	s.app.Use("/", static.New("", static.Config{FS: web.Dist()}))
 	s.app.Use(func(c fiber.Ctx) error { return writeError(c, "NOT_FOUND", "") })
 }

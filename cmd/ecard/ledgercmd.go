@@ -69,7 +69,5 @@ func (c *cli) ledgerCommand() *cobra.Command {
 		},
 	}
 	verify.Flags().StringVar(&school, "school", "", "check one school only")
-	cmd := &cobra.Command{Use: "ledger", Short: "the ledger", Args: cobra.NoArgs}
-	cmd.AddCommand(verify)
-	return cmd
+	return group("ledger", "the ledger", verify)
 }

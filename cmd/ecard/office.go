@@ -12,7 +12,10 @@ import (
 
 // group is a command like "school" whose only job is to hold "add".
 func group(use, short string, add *cobra.Command) *cobra.Command {
-	cmd := &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs}
+	cmd := &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return fmt.Errorf("%s needs a subcommand: %s", use, add.Name())
+		}}
 	cmd.AddCommand(add)
 	return cmd
 }

@@ -73,10 +73,14 @@ func (c *cli) serveCommand() *cobra.Command {
 			case <-ctx.Done():
 			}
 			log.Info("shutting down")
-			if err := srv.App().ShutdownWithTimeout(cfg.HTTP.ShutdownTimeout); err != nil {
+			shutdownErr := srv.App().ShutdownWithTimeout(cfg.HTTP.ShutdownTimeout)
+			// Closing the listener also stops a server whose Serve had not
+			// begun when Shutdown ran.
+			_ = ln.Close()
+			if err := <-done; err != nil && !errors.Is(err, net.ErrClosed) {
 				return err
 			}
-			return <-done
+			return shutdownErr
 		},
 	}
 	cmd.Flags().BoolVar(&demo, "demo", false, "seed the demo school if empty and enable the sandbox payment provider")

@@ -1,0 +1,35 @@
+# ecard: `make run` starts everything with embedded defaults; `make test` checks it.
+GO          ?= go
+GOTESTFLAGS ?=
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: run build test lint bench soak clean
+
+run:
+	$(GO) run ./cmd/ecard serve --demo
+
+build:
+	$(GO) build -o bin/ecard ./cmd/ecard
+
+# Unit, integration and property tests. They run on SQLite and the embedded
+# Redis; set ECARD_TEST_DATABASE_URL and ECARD_TEST_REDIS_URL to run them on
+# PostgreSQL and Redis as well (CI does).
+test:
+	$(GO) vet ./...
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) test $(GOTESTFLAGS) -count=1 -timeout 20m ./...
+
+lint:
+	$(GO) run $(STATICCHECK) ./...
+
+# Ledger payments per second on SQLite (and PostgreSQL when ECARD_TEST_DATABASE_URL is set).
+bench:
+	$(GO) test ./ledger -run '^$$' -bench BenchmarkPayments -benchtime 3s -timeout 30m
+
+# A long random run of the ledger property test; the seed is printed.
+soak:
+	ECARD_SOAK_SECONDS=$${ECARD_SOAK_SECONDS:-300} $(GO) test ./ledger -run TestSoak -count=1 -timeout 0 -v
+
+clean:
+	rm -rf bin data
