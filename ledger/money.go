@@ -186,8 +186,11 @@ func (l *Ledger) Pay(ctx context.Context, in Payment) (Entry, error) {
 // while it stays within the limit, in one conditional statement.
 func (l *Ledger) spend(tx *gorm.DB, school School, h Holder, now time.Time, amount int64, pinOK bool) error {
 	perPayment, perDay := EffectiveLimits(school.Policies, h)
-	if !pinOK && (amount > perPayment || amount > perDay) {
+	if !pinOK && amount > perPayment {
 		return refuse(CodeLimitExceeded, "over the per-payment limit of %d fen: PIN required", perPayment)
+	}
+	if !pinOK && amount > perDay {
+		return refuse(CodeLimitExceeded, "over the per-day limit of %d fen: PIN required", perDay)
 	}
 	day := SchoolDay(school.Timezone, now)
 	var rows []int64

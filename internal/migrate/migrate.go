@@ -14,8 +14,8 @@ import (
 
 // Up applies every migration in fsys that db has not seen yet and returns the
 // resulting schema version.
-func Up(ctx context.Context, db *sql.DB, dialect goose.Dialect, fsys fs.FS) (int64, error) {
-	provider, err := goose.NewProvider(dialect, db, fsys)
+func Up(ctx context.Context, db *sql.DB, dialect goose.Dialect, fsys fs.FS, opts ...goose.ProviderOption) (int64, error) {
+	provider, err := goose.NewProvider(dialect, db, fsys, opts...)
 	if err != nil {
 		return 0, fmt.Errorf("migrations: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -63,5 +64,11 @@ func Migrate(ctx context.Context, db *gorm.DB) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return migrate.Up(ctx, sqlDB, goose.DialectPostgres, sub)
+	// An advisory lock lets several nodes start at once: one migrates, the
+	// others wait and find the schema current.
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return 0, err
+	}
+	return migrate.Up(ctx, sqlDB, goose.DialectPostgres, sub, goose.WithSessionLocker(locker))
 }
