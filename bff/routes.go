@@ -11,7 +11,8 @@ import (
 	"github.com/ecard/ecard/web"
 )
 
-// routes is every route the server answers, in one place.
+// routes is every route the server answers, in one place. docs/openapi.yaml
+// documents each one; a test keeps the two in step.
 func (s *Server) routes() {
 	s.app.Use(recover.New())
 	s.app.Use(requestid.New())
@@ -19,10 +20,25 @@ func (s *Server) routes() {
 
 	s.app.Get("/healthz", s.handleHealth)
 	s.app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{})))
+	s.app.Get("/api/openapi.yaml", s.handleOpenAPI)
 
-	api := s.app.Group("/api")
-	api.Use(func(c fiber.Ctx) error { return writeError(c, "NOT_FOUND", "no such API route") })
+	v1 := s.app.Group("/api/v1")
+	v1.Post("/auth/login", s.handleLogin)
+	v1.Post("/auth/wechat", s.handleWeChatLogin)
+	v1.Post("/auth/bind", s.handleBind)
+	v1.Post("/auth/refresh", s.handleRefresh)
+	v1.Post("/auth/logout", s.requireHolder, s.handleLogout)
 
+	me := v1.Group("/me", s.requireHolder)
+	me.Get("", s.handleMe)
+	me.Get("/transactions", s.handleTransactions)
+	me.Get("/events", s.handleEvents)
+	me.Put("/password", s.handlePassword)
+	me.Put("/limits", s.handleLimits)
+	me.Post("/loss", s.handleLoss)
+	me.Delete("/loss", s.handleLoss)
+
+	s.app.Use("/api", func(c fiber.Ctx) error { return writeError(c, "NOT_FOUND", "no such API route") })
 	s.app.Use("/", static.New("", static.Config{FS: web.Dist()}))
 	s.app.Use(func(c fiber.Ctx) error { return writeError(c, "NOT_FOUND", "") })
 }

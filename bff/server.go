@@ -4,22 +4,40 @@
 package bff
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
+	"github.com/go-redis/redis_rate/v10"
 	"github.com/gofiber/fiber/v3"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/ecard/ecard/bff/wechat"
 	"github.com/ecard/ecard/ledger"
 )
 
-// Deps are what the server needs; every field is required.
+// WeChat is the mini-program sign-in and message API (bff/wechat). Nil when
+// the deployment has no mini-program configured.
+type WeChat interface {
+	Code2Session(ctx context.Context, code string) (wechat.Session, error)
+	SendSubscribe(ctx context.Context, msg wechat.Subscribe) error
+}
+
+// Deps are what the server needs; every field is required unless it says so.
 type Deps struct {
 	Ledger  *ledger.Ledger
 	Redis   redis.UniversalClient
 	Metrics *prometheus.Registry
 	Log     *slog.Logger
+	Now     func() time.Time
+
+	// KeyPrefix starts every Redis key the server writes.
+	KeyPrefix string
+	// JWTKey signs holder access tokens (HS256).
+	JWTKey []byte
+	// WeChat may be nil: WeChat sign-in then answers NOT_FOUND.
+	WeChat WeChat
 
 	BodyLimitBytes int
 	ReadTimeout    time.Duration
@@ -30,16 +48,25 @@ type Deps struct {
 
 // Server is the Fiber app with its dependencies.
 type Server struct {
-	app     *fiber.App
-	ledger  *ledger.Ledger
-	redis   redis.UniversalClient
-	metrics *prometheus.Registry
-	log     *slog.Logger
+	app      *fiber.App
+	ledger   *ledger.Ledger
+	redis    redis.UniversalClient
+	metrics  *prometheus.Registry
+	log      *slog.Logger
+	now      func() time.Time
+	prefix   string
+	wechat   WeChat
+	limiter  *redis_rate.Limiter
+	sessions *sessions
+	events   *events
 }
 
 // New builds the server and its routes.
 func New(d Deps) *Server {
-	s := &Server{ledger: d.Ledger, redis: d.Redis, metrics: d.Metrics, log: d.Log}
+	s := &Server{ledger: d.Ledger, redis: d.Redis, metrics: d.Metrics, log: d.Log, now: d.Now,
+		prefix: d.KeyPrefix, wechat: d.WeChat, limiter: redis_rate.NewLimiter(d.Redis),
+		sessions: &sessions{redis: d.Redis, prefix: d.KeyPrefix, key: d.JWTKey, now: d.Now},
+		events:   &events{redis: d.Redis, prefix: d.KeyPrefix}}
 	cfg := fiber.Config{
 		AppName:      "ecard",
 		BodyLimit:    d.BodyLimitBytes,

@@ -27,8 +27,19 @@ type Config struct {
 	Database Database `koanf:"database"`
 	Redis    Redis    `koanf:"redis"`
 	Secrets  Secrets  `koanf:"secrets"`
+	WeChat   WeChat   `koanf:"wechat"`
 	Argon2   Argon2   `koanf:"argon2"`
 	Log      Log      `koanf:"log"`
+}
+
+// WeChat is the mini-program; empty AppID disables it.
+type WeChat struct {
+	AppID           string `koanf:"app_id"`
+	AppSecret       string `koanf:"app_secret"`
+	TemplatePayment string `koanf:"template_payment"`
+	TemplateTopup   string `koanf:"template_topup"`
+	TemplateRefund  string `koanf:"template_refund"`
+	TemplateSubsidy string `koanf:"template_subsidy"`
 }
 
 // HTTP is the listener.
@@ -141,6 +152,9 @@ func (c Config) validate() error {
 	}
 	if c.Database.MaxOpenConns <= 0 || c.Database.MaxIdleConns < 0 {
 		problems = append(problems, "database pool bounds must be positive")
+	}
+	if (c.WeChat.AppID == "") != (c.WeChat.AppSecret == "") {
+		problems = append(problems, "wechat.app_id and wechat.app_secret go together")
 	}
 	if len(c.Secrets.JWTKey) < 32 {
 		problems = append(problems, "secrets.jwt_key must be at least 32 characters")

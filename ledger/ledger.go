@@ -45,6 +45,9 @@ type Ledger struct {
 	argon2   Argon2Params
 	sealer   Sealer
 	metrics  metrics
+	// dummyHash is compared against when a holder does not exist, so an
+	// unknown number costs as much as a wrong password.
+	dummyHash string
 }
 
 // New returns a Ledger over db, whose schema must be migrated.
@@ -55,13 +58,18 @@ func New(db *gorm.DB, opts Options) (*Ledger, error) {
 	if err := opts.Argon2.validate(); err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
+	dummy, err := opts.Argon2.hash(randomSecret(8))
+	if err != nil {
+		return nil, err
+	}
 	return &Ledger{
-		db:       db,
-		postgres: db.Dialector.Name() == "postgres",
-		now:      func() time.Time { return opts.Now().UTC() },
-		argon2:   opts.Argon2,
-		sealer:   opts.Sealer,
-		metrics:  newMetrics(opts.Registerer),
+		dummyHash: dummy,
+		db:        db,
+		postgres:  db.Dialector.Name() == "postgres",
+		now:       func() time.Time { return opts.Now().UTC() },
+		argon2:    opts.Argon2,
+		sealer:    opts.Sealer,
+		metrics:   newMetrics(opts.Registerer),
 	}, nil
 }
 

@@ -90,6 +90,7 @@ type Holder struct {
 	LockedUntil        *time.Time `json:"-"`
 	PINFailures        int        `json:"-" gorm:"column:pin_failures"`
 	LastActiveAt       *time.Time `json:"last_active_at,omitempty"`
+	WeChatOpenID       *string    `json:"-" gorm:"column:wechat_openid"`
 	CreatedAt          time.Time  `json:"created_at"`
 	UpdatedAt          time.Time  `json:"updated_at"`
 }
@@ -248,6 +249,8 @@ type Entry struct {
 	Memo            string     `json:"memo,omitempty"`
 	CreatedAt       time.Time  `json:"created_at"`
 	Transfers       []Transfer `json:"transfers,omitempty" gorm:"-"`
+	// MerchantName is filled for the notice; it is not stored on the entry.
+	MerchantName string `json:"merchant_name,omitempty" gorm:"-"`
 }
 
 // Transfer moves AmountFen from one account to another. Never updated.

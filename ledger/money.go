@@ -154,6 +154,7 @@ func (l *Ledger) Pay(ctx context.Context, in Payment) (Entry, error) {
 		if merchant.Status != "active" {
 			return refuse(CodeInvalidRequest, "merchant %s is disabled", merchant.Code)
 		}
+		e.MerchantName = merchant.Name
 		if err := l.spend(tx, school, holder, now, in.AmountFen, pinOK); err != nil {
 			return err
 		}

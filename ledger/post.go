@@ -74,7 +74,10 @@ func (l *Ledger) record(ctx context.Context, e *Entry, build func(tx *gorm.DB, e
 		if res.RowsAffected == 0 {
 			return errDuplicate
 		}
-		return build(tx, e)
+		if err := build(tx, e); err != nil {
+			return err
+		}
+		return l.notify(tx, e)
 	})
 	if errors.Is(err, errDuplicate) {
 		prior, found, ferr := l.entryByKey(ctx, e.IdempotencyKey)

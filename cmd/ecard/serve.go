@@ -1,15 +1,18 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/ecard/ecard/bff"
+	"github.com/ecard/ecard/bff/wechat"
 )
 
 func (c *cli) serveCommand() *cobra.Command {
@@ -55,9 +58,23 @@ func (c *cli) serveCommand() *cobra.Command {
 			if cfg.HTTP.TrustedProxies != "" {
 				proxies = strings.Split(cfg.HTTP.TrustedProxies, ",")
 			}
-			srv := bff.New(bff.Deps{Ledger: l, Redis: rc.Client, Metrics: reg, Log: log,
+			var wx bff.WeChat
+			if cfg.WeChat.AppID != "" {
+				client, err := wechat.New(wechat.Config{AppID: cfg.WeChat.AppID, AppSecret: cfg.WeChat.AppSecret,
+					Redis: rc.Client, KeyPrefix: cfg.Redis.KeyPrefix + "wechat:"})
+				if err != nil {
+					return err
+				}
+				wx = client
+			}
+			srv := bff.New(bff.Deps{Ledger: l, Redis: rc.Client, Metrics: reg, Log: log, Now: time.Now,
+				KeyPrefix: cfg.Redis.KeyPrefix, JWTKey: []byte(cfg.Secrets.JWTKey), WeChat: wx,
 				BodyLimitBytes: cfg.HTTP.BodyLimitBytes, ReadTimeout: cfg.HTTP.ReadTimeout, WriteTimeout: cfg.HTTP.WriteTimeout,
 				TrustedProxies: proxies})
+			notifyCtx, stopNotifier := context.WithCancel(ctx)
+			defer stopNotifier()
+			go srv.Notifier(map[string]string{"payment": cfg.WeChat.TemplatePayment, "topup": cfg.WeChat.TemplateTopup,
+				"refund": cfg.WeChat.TemplateRefund, "subsidy": cfg.WeChat.TemplateSubsidy}).Run(notifyCtx)
 			ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 			if err != nil {
 				return fmt.Errorf("listen: %w", err)
