@@ -13,7 +13,7 @@ import (
 
 // routes is every route the server answers, in one place. docs/openapi.yaml
 // documents each one; a test keeps the two in step.
-func (s *Server) routes() {
+func (s *Server) routes(mount []func(fiber.Router)) {
 	s.app.Use(recover.New())
 	s.app.Use(requestid.New())
 	s.app.Use(s.observe())
@@ -37,6 +37,10 @@ func (s *Server) routes() {
 	me.Put("/limits", s.handleLimits)
 	me.Post("/loss", s.handleLoss)
 	me.Delete("/loss", s.handleLoss)
+
+	for _, m := range mount {
+		m(s.app)
+	}
 
 	s.app.Use("/api", func(c fiber.Ctx) error { return writeError(c, "NOT_FOUND", "no such API route") })
 	s.app.Use("/", static.New("", static.Config{FS: web.Dist()}))

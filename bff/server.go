@@ -39,6 +39,9 @@ type Deps struct {
 	// WeChat may be nil: WeChat sign-in then answers NOT_FOUND.
 	WeChat WeChat
 
+	// Mount adds routes of other packages (the terminal gateway) to the app.
+	Mount []func(fiber.Router)
+
 	BodyLimitBytes int
 	ReadTimeout    time.Duration
 	WriteTimeout   time.Duration
@@ -80,7 +83,7 @@ func New(d Deps) *Server {
 		cfg.ProxyHeader = fiber.HeaderXForwardedFor
 	}
 	s.app = fiber.New(cfg)
-	s.routes()
+	s.routes(d.Mount)
 	return s
 }
 

@@ -20,6 +20,7 @@ const (
 	CodeAccountClosed      = "ACCOUNT_CLOSED"
 	CodeInvalidCredentials = "INVALID_CREDENTIALS"
 	CodeAccountLocked      = "ACCOUNT_LOCKED"
+	CodeCodeUsed           = "CODE_USED"
 )
 
 // Error is a refusal the ledger explains with a stable code.

@@ -156,7 +156,20 @@ func (l *Ledger) SetLost(ctx context.Context, holderID int64, password string, l
 	if h.Status == StatusClosed {
 		return Holder{}, refuse(CodeAccountClosed, "account %s is closed", h.Number)
 	}
-	if err := l.updateHolder(ctx, holderID, map[string]any{"lost": lost}); err != nil {
+	if h.Lost == lost {
+		return h, nil
+	}
+	action := map[bool]string{true: "add", false: "remove"}[lost]
+	now := l.now()
+	err = l.inTx(ctx, func(tx *gorm.DB) error {
+		res := tx.Model(&Holder{}).Where("id = ? AND lost = ?", holderID, !lost).Updates(map[string]any{"lost": lost, "updated_at": now})
+		if res.Error != nil || res.RowsAffected == 0 {
+			return res.Error // already in that state: nothing to record
+		}
+		return tx.Exec(`INSERT INTO denylist_events (school_id, holder_id, action, created_at) VALUES (?, ?, ?, ?)`,
+			h.SchoolID, holderID, action, now).Error
+	})
+	if err != nil {
 		return Holder{}, err
 	}
 	h.Lost = lost

@@ -243,6 +243,8 @@ type Entry struct {
 	RefundedFen    int64   `json:"refunded_fen"`
 	RefundOf       *int64  `json:"refund_of,omitempty"`
 	HoldOf         *int64  `json:"hold_of,omitempty"`
+	// CodeSeq is the pay code's sequence, unique per holder: a code pays once.
+	CodeSeq *int64 `json:"code_seq,omitempty"`
 	// BalanceAfterFen is the holder's spendable balance (wallet + subsidy)
 	// right after this entry, for history and receipts.
 	BalanceAfterFen int64      `json:"balance_after_fen"`

@@ -102,6 +102,9 @@ type Payment struct {
 	// PIN, when given, is checked and lifts the per-payment and per-day limits.
 	PIN  string
 	Memo string
+	// CodeSeq, for a payment by pay code, is the code's sequence number; a
+	// second payment with the same holder and sequence is refused (CODE_USED).
+	CodeSeq *int64
 }
 
 // Pay debits a holder once per key. Over a limit without the PIN it answers
@@ -115,8 +118,8 @@ func (l *Ledger) Pay(ctx context.Context, in Payment) (Entry, error) {
 		return Entry{}, refuse(CodeInvalidRequest, "terminal id too long")
 	}
 	e := &Entry{SchoolID: in.SchoolID, IdempotencyKey: in.Key, Kind: EntryPayment, HolderID: &in.HolderID,
-		MerchantID: &in.MerchantID, AmountFen: in.AmountFen, Memo: in.Memo,
-		Fingerprint: fingerprint(EntryPayment, in.SchoolID, in.HolderID, in.MerchantID, in.TerminalID, in.AmountFen)}
+		MerchantID: &in.MerchantID, AmountFen: in.AmountFen, Memo: in.Memo, CodeSeq: in.CodeSeq,
+		Fingerprint: fingerprint(EntryPayment, in.SchoolID, in.HolderID, in.MerchantID, in.TerminalID, in.AmountFen, seqOf(in.CodeSeq))}
 	if in.TerminalID != "" {
 		e.TerminalID = &in.TerminalID
 	}
@@ -369,4 +372,11 @@ func firstError(errs ...error) error {
 		}
 	}
 	return nil
+}
+
+func seqOf(p *int64) int64 {
+	if p == nil {
+		return -1
+	}
+	return *p
 }

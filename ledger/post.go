@@ -85,7 +85,11 @@ func (l *Ledger) record(ctx context.Context, e *Entry, build func(tx *gorm.DB, e
 			return Entry{}, ferr
 		}
 		if !found {
-			// Another unique index refused the row (a hold resolved twice).
+			// Another unique index refused the row: a hold resolved twice, or
+			// a pay code used twice.
+			if e.CodeSeq != nil {
+				return Entry{}, refuse(CodeCodeUsed, "this code has already paid")
+			}
 			return Entry{}, refuse(CodeConflict, "already resolved by another request")
 		}
 		return sameRequest(prior, e)
@@ -102,6 +106,11 @@ func sameRequest(prior Entry, e *Entry) (Entry, error) {
 		return Entry{}, refuse(CodeConflict, "idempotency key %q was used for a different request", e.IdempotencyKey)
 	}
 	return prior, nil
+}
+
+// EntryByKey finds the entry posted under an idempotency key, with its transfers.
+func (l *Ledger) EntryByKey(ctx context.Context, key string) (Entry, bool, error) {
+	return l.entryByKey(ctx, key)
 }
 
 func (l *Ledger) entryByKey(ctx context.Context, key string) (Entry, bool, error) {

@@ -39,6 +39,7 @@ func newRootCommand(getenv func(string) string, stdout, stderr io.Writer) *cobra
 		c.terminalCommand(),
 		c.adminCommand(),
 		c.ledgerCommand(),
+		c.posCommand(),
 	)
 	return root
 }
