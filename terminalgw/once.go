@@ -107,4 +107,3 @@ func (g *Gateway) replay(c fiber.Ctx, a answer) error {
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
 	return c.Status(a.Status).Send(a.Body)
 }
-

@@ -64,7 +64,9 @@ func (p posClient) do(ctx context.Context, method, path string, body any) (int, 
 func (c *cli) posCommand() *cobra.Command {
 	var server, terminal, secret string
 	cmd := &cobra.Command{Use: "pos", Short: "a terminal client of the gateway: pay, refund, access", Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error { return errors.New("pos needs a subcommand: pay, refund or access") }}
+		RunE: func(*cobra.Command, []string) error {
+			return errors.New("pos needs a subcommand: pay, refund or access")
+		}}
 	cmd.PersistentFlags().StringVar(&server, "server", "", "server URL (default: http:// + http.addr)")
 	cmd.PersistentFlags().StringVar(&terminal, "terminal", "", "terminal id")
 	cmd.PersistentFlags().StringVar(&secret, "secret", "", "terminal secret")
@@ -93,7 +95,9 @@ func (c *cli) posCommand() *cobra.Command {
 		}
 		fmt.Fprintln(c.stdout, strings.TrimSpace(string(out)))
 		if status >= 300 {
-			var e struct{ Error struct{ Code, Message string } }
+			var e struct {
+				Error struct{ Code, Message string }
+			}
 			_ = json.Unmarshal(out, &e)
 			return fmt.Errorf("declined (%d %s): %s", status, e.Error.Code, e.Error.Message)
 		}
