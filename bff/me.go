@@ -185,6 +185,13 @@ func (s *Server) handleLoss(c fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if lost && s.codes != nil {
+		// The database flag already refuses every code; this also drops
+		// the live ones from Redis at once.
+		if err := s.codes.RevokeHolder(c.Context(), h.SchoolID, h.ID); err != nil {
+			s.log.Warn("codes not revoked", "holder", h.ID, "err", err)
+		}
+	}
 	s.events.publish(c.Context(), h.ID, "loss", fiber.Map{"lost": lost})
 	return c.JSON(fiber.Map{"number": h.Number, "status": h.State(s.now()), "lost": lost})
 }

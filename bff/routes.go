@@ -33,6 +33,7 @@ func (s *Server) routes(mount []func(fiber.Router)) {
 	me.Get("", s.handleMe)
 	me.Get("/transactions", s.handleTransactions)
 	me.Get("/events", s.handleEvents)
+	me.Post("/codes", s.handleCodes)
 	me.Put("/password", s.handlePassword)
 	me.Put("/limits", s.handleLimits)
 	me.Post("/loss", s.handleLoss)

@@ -38,6 +38,8 @@ type Deps struct {
 	JWTKey []byte
 	// WeChat may be nil: WeChat sign-in then answers NOT_FOUND.
 	WeChat WeChat
+	// Codes issues dynamic codes; nil answers NOT_FOUND for /me/codes.
+	Codes Codes
 
 	// Mount adds routes of other packages (the terminal gateway) to the app.
 	Mount []func(fiber.Router)
@@ -59,6 +61,7 @@ type Server struct {
 	now      func() time.Time
 	prefix   string
 	wechat   WeChat
+	codes    Codes
 	limiter  *redis_rate.Limiter
 	sessions *sessions
 	events   *events
@@ -67,7 +70,7 @@ type Server struct {
 // New builds the server and its routes.
 func New(d Deps) *Server {
 	s := &Server{ledger: d.Ledger, redis: d.Redis, metrics: d.Metrics, log: d.Log, now: d.Now,
-		prefix: d.KeyPrefix, wechat: d.WeChat, limiter: redis_rate.NewLimiter(d.Redis),
+		prefix: d.KeyPrefix, wechat: d.WeChat, codes: d.Codes, limiter: redis_rate.NewLimiter(d.Redis),
 		sessions: &sessions{redis: d.Redis, prefix: d.KeyPrefix, key: d.JWTKey, now: d.Now},
 		events:   &events{redis: d.Redis, prefix: d.KeyPrefix}}
 	cfg := fiber.Config{

@@ -97,6 +97,16 @@ func (g *Gateway) handlePayment(c fiber.Ctx) error {
 		if code.SchoolID != t.SchoolID {
 			return nil, fail("CODE_INVALID", "the code is from another school")
 		}
+		// A lost, frozen or closed holder is told so, rather than CODE_USED
+		// for a code the loss report already revoked. The ledger checks again
+		// inside the payment's transaction.
+		h, err := g.ledger.HolderByID(ctx, code.HolderID)
+		if err != nil {
+			return nil, err
+		}
+		if err := h.CanSpend(g.now()); err != nil {
+			return nil, err
+		}
 		if err := g.codes.Consume(ctx, code); err != nil {
 			return nil, err
 		}

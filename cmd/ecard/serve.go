@@ -13,6 +13,7 @@ import (
 
 	"github.com/ecard/ecard/bff"
 	"github.com/ecard/ecard/bff/wechat"
+	"github.com/ecard/ecard/terminalgw"
 )
 
 func (c *cli) serveCommand() *cobra.Command {
@@ -67,8 +68,15 @@ func (c *cli) serveCommand() *cobra.Command {
 				}
 				wx = client
 			}
+			codeService, err := newCodes(cfg, l, rc.Client)
+			if err != nil {
+				return err
+			}
+			gateway := terminalgw.New(terminalgw.Deps{Ledger: l, Redis: rc.Client, Codes: codeService, Log: log, Now: time.Now,
+				KeyPrefix: cfg.Redis.KeyPrefix})
 			srv := bff.New(bff.Deps{Ledger: l, Redis: rc.Client, Metrics: reg, Log: log, Now: time.Now,
-				KeyPrefix: cfg.Redis.KeyPrefix, JWTKey: []byte(cfg.Secrets.JWTKey), WeChat: wx,
+				KeyPrefix: cfg.Redis.KeyPrefix, JWTKey: []byte(cfg.Secrets.JWTKey), WeChat: wx, Codes: codeService,
+				Mount: []func(fiber.Router){gateway.Register},
 				BodyLimitBytes: cfg.HTTP.BodyLimitBytes, ReadTimeout: cfg.HTTP.ReadTimeout, WriteTimeout: cfg.HTTP.WriteTimeout,
 				TrustedProxies: proxies})
 			notifyCtx, stopNotifier := context.WithCancel(ctx)
