@@ -76,7 +76,7 @@ func (c *cli) serveCommand() *cobra.Command {
 				KeyPrefix: cfg.Redis.KeyPrefix})
 			srv := bff.New(bff.Deps{Ledger: l, Redis: rc.Client, Metrics: reg, Log: log, Now: time.Now,
 				KeyPrefix: cfg.Redis.KeyPrefix, JWTKey: []byte(cfg.Secrets.JWTKey), WeChat: wx, Codes: codeService,
-				Mount: []func(fiber.Router){gateway.Register},
+				Mount:          []func(fiber.Router){gateway.Register},
 				BodyLimitBytes: cfg.HTTP.BodyLimitBytes, ReadTimeout: cfg.HTTP.ReadTimeout, WriteTimeout: cfg.HTTP.WriteTimeout,
 				TrustedProxies: proxies})
 			notifyCtx, stopNotifier := context.WithCancel(ctx)
