@@ -2,16 +2,31 @@ package bff_test
 
 import (
 	"bytes"
+	"crypto/rand"
+	"io"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/gofiber/fiber/v3"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/ecard/ecard/bff"
 	"github.com/ecard/ecard/docs"
+	"github.com/ecard/ecard/internal/codes"
+	"github.com/ecard/ecard/internal/seal"
 	"github.com/ecard/ecard/internal/testdb"
+	"github.com/ecard/ecard/internal/testredis"
+	"github.com/ecard/ecard/ledger"
+	"github.com/ecard/ecard/qrcode"
+	qrredis "github.com/ecard/ecard/qrcode/redis"
+	"github.com/ecard/ecard/qrcode/sqlkeys"
+	"github.com/ecard/ecard/terminalgw"
 )
 
 // openapiMethods are the operation keys of an OpenAPI path item.
@@ -60,13 +75,41 @@ func openapiParse(t *testing.T) (map[string]openapiOperation, *yaml.Node) {
 	return ops, &root
 }
 
+// openapiServer builds the whole server the way it is deployed and as
+// terminalgw's tests build it: the holder API with dynamic codes configured
+// and the terminal gateway mounted, so every route it answers is listed.
+func openapiServer(t *testing.T) *bff.Server {
+	t.Helper()
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	sealer, err := seal.New(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := func() time.Time { return time.Date(2026, 9, 1, 4, 0, 0, 0, time.UTC) }
+	db := testdb.SQLite(t)
+	l, err := ledger.New(db, ledger.Options{Now: now, Argon2: ledger.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}, Sealer: sealer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := testredis.Open(t)
+	ring := sqlkeys.New(db, sealer, now)
+	svc := codes.New(qrcode.NewIssuer(ring, now), ring, qrredis.New(r.Client, r.Prefix+"codes:"), l)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	gw := terminalgw.New(terminalgw.Deps{Ledger: l, Redis: r.Client, Codes: svc, Log: log, Now: now, KeyPrefix: r.Prefix})
+	return bff.New(bff.Deps{Ledger: l, Redis: r.Client, Metrics: prometheus.NewRegistry(), Log: log, Now: now,
+		KeyPrefix: r.Prefix, JWTKey: []byte("test-jwt-key-0123456789-0123456789"), Codes: svc,
+		Mount: []func(fiber.Router){gw.Register}, BodyLimitBytes: 1 << 16, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second})
+}
+
 var openapiFiberParam = regexp.MustCompile(`:([A-Za-z0-9_]+)(<[^>]*>)?\??`)
 
 // openapiRoutes lists the app's routes as "METHOD /path" in OpenAPI's
 // notation, leaving out HEAD, middleware (Use) entries and wildcard paths.
+// The server is openapiServer's, so /tgw/v1 and /api/v1/me/codes are included.
 func openapiRoutes(t *testing.T) map[string]bool {
 	t.Helper()
-	srv := newHarness(t, testdb.SQLite(t)).srv
+	srv := openapiServer(t)
 	routes := map[string]bool{}
 	for _, r := range srv.App().GetRoutes(true) { // true: without Use entries
 		if r.Method == http.MethodHead || r.Method == "USE" || strings.Contains(r.Path, "*") {

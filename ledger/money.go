@@ -105,6 +105,9 @@ type Payment struct {
 	// CodeSeq, for a payment by pay code, is the code's sequence number; a
 	// second payment with the same holder and sequence is refused (CODE_USED).
 	CodeSeq *int64
+	// PINVerified says the caller already checked PIN with CheckPIN (the
+	// terminal gateway does, before it spends the single-use code).
+	PINVerified bool
 }
 
 // Pay debits a holder once per key. Over a limit without the PIN it answers
@@ -129,8 +132,8 @@ func (l *Ledger) Pay(ctx context.Context, in Payment) (Entry, error) {
 	} else if found {
 		return sameRequest(prior, e)
 	}
-	pinOK := false
-	if in.PIN != "" {
+	pinOK := in.PINVerified
+	if in.PIN != "" && !pinOK {
 		if err := l.CheckPIN(ctx, in.HolderID, in.PIN); err != nil {
 			l.metrics.observe(EntryPayment, err)
 			return Entry{}, err
@@ -183,6 +186,44 @@ func (l *Ledger) Pay(ctx context.Context, in Payment) (Entry, error) {
 		}
 		return l.setBalanceAfter(tx, e, in.HolderID)
 	})
+}
+
+// Precheck tells, without writing anything, whether a payment would be
+// refused for the holder's state, the limits or the balance. The terminal
+// gateway asks before it spends a single-use code, so a till can retry with
+// the PIN. Pay checks everything again inside its transaction.
+func (l *Ledger) Precheck(ctx context.Context, h Holder, amount int64, pinOK bool) error {
+	if err := validAmount(amount); err != nil {
+		return err
+	}
+	if err := h.CanSpend(l.now()); err != nil {
+		return err
+	}
+	school, err := l.SchoolByID(ctx, h.SchoolID)
+	if err != nil {
+		return err
+	}
+	perPayment, perDay := EffectiveLimits(school.Policies, h)
+	if !pinOK {
+		spent, err := l.SpentToday(ctx, h, school.Timezone)
+		if err != nil {
+			return err
+		}
+		if amount > perPayment {
+			return refuse(CodeLimitExceeded, "over the per-payment limit of %d fen: PIN required", perPayment)
+		}
+		if spent+amount > perDay {
+			return refuse(CodeLimitExceeded, "over the per-day limit of %d fen: PIN required", perDay)
+		}
+	}
+	b, err := l.HolderBalances(ctx, h.ID)
+	if err != nil {
+		return err
+	}
+	if b.WalletFen+b.SubsidyFen < amount {
+		return refuse(CodeInsufficientFunds, "insufficient funds")
+	}
+	return nil
 }
 
 // spend applies the per-payment and per-day limits and counts the amount

@@ -258,3 +258,20 @@ func TestMaskName(t *testing.T) {
 		}
 	}
 }
+
+// TestDeclineKeepsTheCode: a till told LIMIT_EXCEEDED asks for the PIN and
+// sends the same code again, with a new request id.
+func TestDeclineKeepsTheCode(t *testing.T) {
+	w := newWorld(t, testdb.SQLite(t))
+	code := w.payCode(w.login("2024001", "123456"))
+	w.expect(w.pay("pos-1", "k-1", code, 3500), 402, "LIMIT_EXCEEDED")
+	w.expect(w.pay("pos-1", "k-2", code, 3500, "pin", "000000"), 403, "WRONG_PIN")
+	w.expect(w.pay("pos-1", "k-3", code, 20000, "pin", "123456"), 402, "INSUFFICIENT_FUNDS")
+	if r := w.pay("pos-1", "k-4", code, 3500, "pin", "123456"); r.status != 200 {
+		t.Fatalf("with the PIN: %s", r.body)
+	}
+	w.expect(w.pay("pos-1", "k-5", code, 100), 409, "CODE_USED")
+	// The first decline is still the answer to its own request id.
+	w.expect(w.pay("pos-1", "k-1", code, 3500), 402, "LIMIT_EXCEEDED")
+	w.verify()
+}

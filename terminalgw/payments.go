@@ -97,9 +97,11 @@ func (g *Gateway) handlePayment(c fiber.Ctx) error {
 		if code.SchoolID != t.SchoolID {
 			return nil, fail("CODE_INVALID", "the code is from another school")
 		}
-		// A lost, frozen or closed holder is told so, rather than CODE_USED
-		// for a code the loss report already revoked. The ledger checks again
-		// inside the payment's transaction.
+		// Decide everything that can be decided before the single-use code
+		// is spent: a lost holder hears CARD_LOST (not CODE_USED for a code
+		// the loss report revoked), and a till told LIMIT_EXCEEDED or
+		// WRONG_PIN can ask for the PIN and send the same code again. The
+		// ledger checks again inside the payment's transaction.
 		h, err := g.ledger.HolderByID(ctx, code.HolderID)
 		if err != nil {
 			return nil, err
@@ -107,12 +109,22 @@ func (g *Gateway) handlePayment(c fiber.Ctx) error {
 		if err := h.CanSpend(g.now()); err != nil {
 			return nil, err
 		}
+		pinOK := false
+		if req.PIN != "" {
+			if err := g.ledger.CheckPIN(ctx, h.ID, req.PIN); err != nil {
+				return nil, err
+			}
+			pinOK = true
+		}
+		if err := g.ledger.Precheck(ctx, h, req.Amount, pinOK); err != nil {
+			return nil, err
+		}
 		if err := g.codes.Consume(ctx, code); err != nil {
 			return nil, err
 		}
 		seq := code.Seq
 		e, err := g.ledger.Pay(ctx, ledger.Payment{Key: key, SchoolID: t.SchoolID, HolderID: code.HolderID,
-			MerchantID: *t.MerchantID, TerminalID: t.ID, AmountFen: req.Amount, PIN: req.PIN, CodeSeq: &seq})
+			MerchantID: *t.MerchantID, TerminalID: t.ID, AmountFen: req.Amount, PINVerified: pinOK, CodeSeq: &seq})
 		if err != nil {
 			return nil, err
 		}
