@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -62,7 +63,7 @@ func newWorld(t testing.TB, db *gorm.DB) *world {
 	r := testredis.Open(t)
 	ring := sqlkeys.New(db, sealer, clk.now)
 	svc := codes.New(qrcode.NewIssuer(ring, clk.now), ring, qrredis.New(r.Client, r.Prefix+"codes:"), l)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.NewTextHandler(testLogOutput(), nil))
 	gw := terminalgw.New(terminalgw.Deps{Ledger: l, Redis: r.Client, Codes: svc, Log: log, Now: clk.now, KeyPrefix: r.Prefix})
 	srv := bff.New(bff.Deps{Ledger: l, Redis: r.Client, Metrics: prometheus.NewRegistry(), Log: log, Now: clk.now,
 		KeyPrefix: r.Prefix, JWTKey: []byte("test-jwt-key-0123456789-0123456789"), Codes: svc,
@@ -213,4 +214,12 @@ func (w *world) balance(h ledger.Holder) int64 {
 		w.t.Fatal(err)
 	}
 	return b.WalletFen + b.SubsidyFen
+}
+
+// testLogOutput shows the server's log when ECARD_TEST_LOG is set.
+func testLogOutput() io.Writer {
+	if os.Getenv("ECARD_TEST_LOG") != "" {
+		return os.Stderr
+	}
+	return io.Discard
 }

@@ -49,7 +49,7 @@ func SQLite(t testing.TB) *gorm.DB {
 func Postgres(t testing.TB) *gorm.DB {
 	t.Helper()
 	dsn, schema := SchemaURL(t)
-	db, err := ledgerpg.Open(context.Background(), dsn, ledgerpg.Options{MaxOpenConns: 40, MaxIdleConns: 40})
+	db, err := ledgerpg.Open(context.Background(), dsn, ledgerpg.Options{MaxOpenConns: 8, MaxIdleConns: 8})
 	if err != nil {
 		t.Fatal(err)
 	}
