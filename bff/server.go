@@ -79,6 +79,10 @@ func New(d Deps) *Server {
 		ReadTimeout:  d.ReadTimeout,
 		WriteTimeout: d.WriteTimeout,
 		ErrorHandler: s.errorHandler,
+		// Strings from a request (headers, params) stay valid after it: a
+		// terminal id kept as a cache key must not change under our feet
+		// when the connection carries the next request.
+		Immutable: true,
 	}
 	if len(d.TrustedProxies) > 0 {
 		cfg.TrustProxy = true

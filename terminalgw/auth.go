@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
@@ -69,7 +70,7 @@ func (g *Gateway) terminal(c fiber.Ctx, id string) (ledger.Terminal, []byte, err
 	if len(g.terminals) >= maxCachedTerminals {
 		g.terminals = map[string]cachedTerminal{}
 	}
-	g.terminals[id] = cachedTerminal{terminal: t, secret: secret, until: now.Add(terminalCacheTTL)}
+	g.terminals[strings.Clone(id)] = cachedTerminal{terminal: t, secret: secret, until: now.Add(terminalCacheTTL)}
 	g.mu.Unlock()
 	return t, secret, nil
 }

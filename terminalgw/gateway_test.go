@@ -3,12 +3,16 @@ package terminalgw_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/gofiber/fiber/v3"
 	"gorm.io/gorm"
 
 	"github.com/ecard/ecard/internal/testdb"
@@ -274,4 +278,48 @@ func TestDeclineKeepsTheCode(t *testing.T) {
 	// The first decline is still the answer to its own request id.
 	w.expect(w.pay("pos-1", "k-1", code, 3500), 402, "LIMIT_EXCEEDED")
 	w.verify()
+}
+
+// TestOneConnectionManyTerminals: a proxy that carries several terminals'
+// requests on one keep-alive connection gets every one authenticated.
+func TestOneConnectionManyTerminals(t *testing.T) {
+	w := newWorld(t, testdb.SQLite(t))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = w.app.Listener(ln, fiber.ListenConfig{DisableStartupMessage: true}) }()
+	defer func() { _ = w.app.ShutdownWithTimeout(time.Second) }()
+	var ids []string
+	for i := 0; i < 24; i++ {
+		id := fmt.Sprintf("gate-%02d", i)
+		_, secret, err := w.ledger.CreateTerminal(context.Background(), ledger.NewTerminal{SchoolID: w.school.ID, ID: id, Kind: "gate", Place: "library"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.secrets[id], ids = secret, append(ids, id)
+	}
+	client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1}}
+	for i := 0; i < 1000; i++ {
+		id := ids[(i*7)%len(ids)]
+		if i%40 == 39 {
+			w.clock.advance(31 * time.Second) // let cached terminals expire and reload
+		}
+		ts, n := strconv.FormatInt(w.clock.now().Unix(), 10), nonce()
+		req, _ := http.NewRequest("POST", "http://"+ln.Addr().String()+"/tgw/v1/heartbeat", strings.NewReader("{}"))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Ecard-Terminal", id)
+		req.Header.Set("X-Ecard-Timestamp", ts)
+		req.Header.Set("X-Ecard-Nonce", n)
+		req.Header.Set("X-Ecard-Signature", terminalgw.Signature([]byte(w.secrets[id]), "POST", "/tgw/v1/heartbeat", ts, n, []byte("{}")))
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("request %d from %s: %d %s", i, id, resp.StatusCode, body)
+		}
+	}
 }
