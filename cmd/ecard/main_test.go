@@ -145,3 +145,16 @@ func TestProductionRefusesUnsafeDefaults(t *testing.T) {
 		}
 	}
 }
+
+func TestKeysRotate(t *testing.T) {
+	e := env{"ECARD_DATA_DIR": t.TempDir(), "ECARD_ARGON2_MEMORY_KIB": "64", "ECARD_ARGON2_PARALLELISM": "1"}
+	mustEcard(t, e, "school", "add", "--code", "s1", "--name", "一中")
+	for _, want := range []string{`"kid": 1`, `"kid": 2`} {
+		if out := mustEcard(t, e, "--json", "keys", "rotate", "--school", "s1"); !strings.Contains(out, want) {
+			t.Fatalf("rotate: %s, want %s", out, want)
+		}
+	}
+	if _, err := ecard(t, e, "keys", "rotate", "--school", "nope"); err == nil {
+		t.Fatal("unknown school")
+	}
+}

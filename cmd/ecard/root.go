@@ -40,6 +40,7 @@ func newRootCommand(getenv func(string) string, stdout, stderr io.Writer) *cobra
 		c.adminCommand(),
 		c.ledgerCommand(),
 		c.posCommand(),
+		c.keysCommand(),
 	)
 	return root
 }
