@@ -63,6 +63,14 @@ func (l *Ledger) record(ctx context.Context, e *Entry, build func(tx *gorm.DB, e
 	} else if found {
 		return sameRequest(prior, e)
 	}
+	// The entry row references its holder and merchant: refuse unknown ones
+	// (or another school's) here, with NOT_FOUND, not as a foreign key error.
+	if e.HolderID != nil && !exists(l.db.WithContext(ctx), &Holder{}, "id = ? AND school_id = ?", *e.HolderID, e.SchoolID) {
+		return Entry{}, refuse(CodeNotFound, "holder not found")
+	}
+	if e.MerchantID != nil && !exists(l.db.WithContext(ctx), &Merchant{}, "id = ? AND school_id = ?", *e.MerchantID, e.SchoolID) {
+		return Entry{}, refuse(CodeNotFound, "merchant not found")
+	}
 	err := l.inTx(ctx, func(tx *gorm.DB) error {
 		e.ID = 0
 		e.Transfers = nil
