@@ -114,9 +114,8 @@ func TestBadInputChangesNothing(t *testing.T) {
 				t.Errorf("oversized body: %d %s", resp.StatusCode, body)
 			}
 		}
-		var r response
 		// English messages on request.
-		r = h.do("POST", "/api/v1/auth/login", "", `{}`, "Accept-Language", "en-US")
+		r := h.do("POST", "/api/v1/auth/login", "", `{}`, "Accept-Language", "en-US")
 		if !strings.Contains(r.body2(), "school is required") {
 			t.Errorf("English detail: %s", r.body)
 		}

@@ -41,7 +41,6 @@ type harness struct {
 	holder   ledger.Holder
 	other    ledger.Holder
 	merchant ledger.Merchant
-	wechat   bff.WeChat
 }
 
 type harnessOption func(*bff.Deps)
