@@ -5,7 +5,6 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -56,19 +55,11 @@ func Open(ctx context.Context, url string, opts Options) (*gorm.DB, error) {
 
 // Migrate brings the schema up to date and returns its version.
 func Migrate(ctx context.Context, db *gorm.DB) (int64, error) {
-	sqlDB, err := db.DB()
-	if err != nil {
-		return 0, err
-	}
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return 0, err
-	}
 	// An advisory lock lets several nodes start at once: one migrates, the
 	// others wait and find the schema current.
 	locker, err := lock.NewPostgresSessionLocker()
 	if err != nil {
 		return 0, err
 	}
-	return migrate.Up(ctx, sqlDB, goose.DialectPostgres, sub, goose.WithSessionLocker(locker))
+	return migrate.Dir(ctx, db, goose.DialectPostgres, migrations, "migrations", goose.WithSessionLocker(locker))
 }

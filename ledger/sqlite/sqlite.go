@@ -7,7 +7,6 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -72,13 +71,5 @@ func Open(ctx context.Context, path string) (*gorm.DB, error) {
 
 // Migrate brings the schema up to date and returns its version.
 func Migrate(ctx context.Context, db *gorm.DB) (int64, error) {
-	sqlDB, err := db.DB()
-	if err != nil {
-		return 0, err
-	}
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return 0, err
-	}
-	return migrate.Up(ctx, sqlDB, goose.DialectSQLite3, sub)
+	return migrate.Dir(ctx, db, goose.DialectSQLite3, migrations, "migrations")
 }
