@@ -41,7 +41,7 @@ func TestLoginAndLockout(t *testing.T) {
 		h.expect(h.do("POST", "/api/v1/auth/login", "", map[string]string{"school": "demo", "number": "2024001", "password": "123456"}), 423, "ACCOUNT_LOCKED")
 		// Another holder is not affected.
 		h.login("2024002", "654320")
-		h.clock.advance(30*time.Minute + time.Second)
+		h.clock.Advance(30*time.Minute + time.Second)
 		h.login("2024001", "123456")
 	})
 }
@@ -89,7 +89,7 @@ func TestSessionsRotateAndRevoke(t *testing.T) {
 			t.Fatal("another session is untouched")
 		}
 		// Access tokens expire after 15 minutes; the refresh token still works.
-		h.clock.advance(16 * time.Minute)
+		h.clock.Advance(16 * time.Minute)
 		h.expect(h.do("GET", "/api/v1/me", a2, nil), 401, "UNAUTHENTICATED")
 		if r := h.do("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": r2}); r.status != 200 {
 			t.Fatalf("refresh after expiry: %d %s", r.status, r.body)
@@ -124,7 +124,7 @@ func TestAccessTokensAreChecked(t *testing.T) {
 		"issuer":     forge(jwt.SigningMethodHS256, goodKey, func(c jwt.MapClaims) { c["iss"] = "evil" }),
 		"audience":   forge(jwt.SigningMethodHS256, goodKey, func(c jwt.MapClaims) { c["aud"] = "ecard-bind" }),
 		"no expiry":  forge(jwt.SigningMethodHS256, goodKey, func(c jwt.MapClaims) { delete(c, "exp") }),
-		"expired":    forge(jwt.SigningMethodHS256, goodKey, func(c jwt.MapClaims) { c["exp"] = h.clock.now().Add(-time.Hour).Unix() }),
+		"expired":    forge(jwt.SigningMethodHS256, goodKey, func(c jwt.MapClaims) { c["exp"] = h.clock.Now().Add(-time.Hour).Unix() }),
 		"no session": forge(jwt.SigningMethodHS256, goodKey, func(c jwt.MapClaims) { c["sid"] = "nosuchsession" }),
 		"garbage":    "not.a.jwt",
 	}
@@ -178,7 +178,7 @@ func TestWeChatSignInAndBinding(t *testing.T) {
 		res = h.do("POST", "/api/v1/auth/wechat", "", map[string]string{"code": "nope-either"})
 		fake.AddCode("code-4", "openid-li", "")
 		bind = h.do("POST", "/api/v1/auth/wechat", "", map[string]string{"code": "code-4"}).str("bind_token")
-		h.clock.advance(6 * time.Minute)
+		h.clock.Advance(6 * time.Minute)
 		h.expect(h.do("POST", "/api/v1/auth/bind", "", map[string]string{"bind_token": bind, "school": "demo", "number": "2024002", "password": "654320"}), 401, "UNAUTHENTICATED")
 		_ = res
 	})

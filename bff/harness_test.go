@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,14 +19,13 @@ import (
 	"github.com/ecard/ecard/bff"
 	"github.com/ecard/ecard/bff/wechat"
 	"github.com/ecard/ecard/internal/seal"
+	"github.com/ecard/ecard/internal/testclock"
 	"github.com/ecard/ecard/internal/testredis"
 	"github.com/ecard/ecard/ledger"
 )
 
-type clock struct{ t atomic.Int64 }
-
-func (c *clock) now() time.Time          { return time.Unix(0, c.t.Load()).UTC() }
-func (c *clock) advance(d time.Duration) { c.t.Add(int64(d)) }
+// clock is moved by hand in tests.
+type clock = testclock.Clock
 
 // harness is a server over a test database and Redis, with a demo school:
 // holders 2024001 (password and PIN 123456, 100 yuan) and 2024002 (654320).
@@ -52,9 +50,8 @@ func newHarness(t testing.TB, db *gorm.DB, opts ...harnessOption) *harness {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	sealer, _ := seal.New(key)
-	clk := &clock{}
-	clk.t.Store(time.Date(2026, 9, 1, 4, 0, 0, 0, time.UTC).UnixNano())
-	l, err := ledger.New(db, ledger.Options{Now: clk.now, Argon2: ledger.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}, Sealer: sealer})
+	clk := testclock.New(time.Date(2026, 9, 1, 4, 0, 0, 0, time.UTC))
+	l, err := ledger.New(db, ledger.Options{Now: clk.Now, Argon2: ledger.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}, Sealer: sealer})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +80,7 @@ func newHarness(t testing.TB, db *gorm.DB, opts ...harnessOption) *harness {
 // server builds another node over the same database and Redis.
 func (h *harness) server(opts ...harnessOption) *bff.Server {
 	d := bff.Deps{Ledger: h.ledger, Redis: h.redis.Client, Metrics: prometheus.NewRegistry(),
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: h.clock.now, KeyPrefix: h.redis.Prefix,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: h.clock.Now, KeyPrefix: h.redis.Prefix,
 		JWTKey: []byte("test-jwt-key-0123456789-0123456789"), BodyLimitBytes: 1 << 16,
 		ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second}
 	for _, o := range opts {

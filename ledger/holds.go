@@ -92,6 +92,17 @@ func (l *Ledger) resolve(ctx context.Context, key string, holdID int64, kind str
 		if kind == EntryPost && !e.CreatedAt.Before(hold.ExpiresAt) {
 			return refuse(CodeConflict, "hold %d expired at %s", holdID, hold.ExpiresAt.Format(time.RFC3339))
 		}
+		// Lock both accounts in id order first, as every other transaction
+		// does, so a post from purse to wallet cannot deadlock with a move the
+		// other way on PostgreSQL.
+		var accts []Account
+		if err := tx.Raw(`SELECT * FROM accounts WHERE id IN (?, ?) ORDER BY id`+l.forUpdate(),
+			hold.FromAccountID, hold.ToAccountID).Scan(&accts).Error; err != nil {
+			return err
+		}
+		if len(accts) != 2 {
+			panic(fmt.Sprintf("ledger: hold %d: accounts missing", holdID))
+		}
 		// Release the reservation; the unique index on hold_of already made
 		// this entry the only resolution of the hold.
 		var held []int64
@@ -103,10 +114,6 @@ func (l *Ledger) resolve(ctx context.Context, key string, holdID int64, kind str
 			panic(fmt.Sprintf("ledger: hold %d: account %d holds less than %d", holdID, hold.FromAccountID, hold.AmountFen))
 		}
 		if kind == EntryPost {
-			var accts []Account
-			if err := tx.Where("id IN ?", []int64{hold.FromAccountID, hold.ToAccountID}).Find(&accts).Error; err != nil {
-				return err
-			}
 			byID := map[int64]Account{accts[0].ID: accts[0], accts[1].ID: accts[1]}
 			if _, err := l.post(tx, e, []leg{{from: byID[hold.FromAccountID], to: byID[hold.ToAccountID], amount: hold.AmountFen}}); err != nil {
 				return err

@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"gorm.io/gorm"
 
 	"github.com/ecard/ecard/internal/seal"
+	"github.com/ecard/ecard/internal/testclock"
 	"github.com/ecard/ecard/internal/testdb"
 	"github.com/ecard/ecard/ledger"
 )
@@ -20,10 +20,8 @@ import (
 // cheapArgon2 keeps tests fast; production cost comes from configuration.
 var cheapArgon2 = ledger.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}
 
-type clock struct{ t atomic.Int64 }
-
-func (c *clock) now() time.Time          { return time.Unix(0, c.t.Load()) }
-func (c *clock) advance(d time.Duration) { c.t.Add(int64(d)) }
+// clock is moved by hand in tests.
+type clock = testclock.Clock
 
 func newLedger(t testing.TB, db *gorm.DB) (*ledger.Ledger, *clock) {
 	t.Helper()
@@ -33,9 +31,8 @@ func newLedger(t testing.TB, db *gorm.DB) (*ledger.Ledger, *clock) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &clock{}
-	c.t.Store(time.Date(2026, 9, 1, 4, 0, 0, 0, time.UTC).UnixNano())
-	l, err := ledger.New(db, ledger.Options{Now: c.now, Argon2: cheapArgon2, Sealer: sealer})
+	c := testclock.New(time.Date(2026, 9, 1, 4, 0, 0, 0, time.UTC))
+	l, err := ledger.New(db, ledger.Options{Now: c.Now, Argon2: cheapArgon2, Sealer: sealer})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +166,7 @@ func TestLimitsAndPIN(t *testing.T) {
 		wantCode(t, pay("w4", 100, "999999"), ledger.CodePINLocked)
 		wantCode(t, pay("locked", 100, "123450"), ledger.CodePINLocked)
 		// A new school day resets the day's spending.
-		clk.advance(24 * time.Hour)
+		clk.Advance(24 * time.Hour)
 		if err := pay("next-day", 3000, ""); err != nil {
 			t.Fatal(err)
 		}
@@ -212,7 +209,7 @@ func TestHoldsPostOrVoidOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		clk.advance(2 * time.Minute)
+		clk.Advance(2 * time.Minute)
 		_, err = l.Post(ctx, "late", hold3.ID)
 		wantCode(t, err, ledger.CodeConflict)
 		if n, err := l.VoidExpiredHolds(ctx, 100); err != nil || n != 1 {

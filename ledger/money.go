@@ -140,7 +140,7 @@ func (l *Ledger) Pay(ctx context.Context, in Payment) (Entry, error) {
 		}
 		pinOK = true
 	}
-	return l.record(ctx, e, func(tx *gorm.DB, e *Entry) error {
+	return l.recordNew(ctx, e, func(tx *gorm.DB, e *Entry) error {
 		holder, err := l.liveHolder(tx, in.SchoolID, in.HolderID)
 		if err != nil {
 			return err

@@ -63,6 +63,11 @@ func (l *Ledger) record(ctx context.Context, e *Entry, build func(tx *gorm.DB, e
 	} else if found {
 		return sameRequest(prior, e)
 	}
+	return l.recordNew(ctx, e, build)
+}
+
+// recordNew is record for a caller that has just looked the key up itself.
+func (l *Ledger) recordNew(ctx context.Context, e *Entry, build func(tx *gorm.DB, e *Entry) error) (Entry, error) {
 	// The entry row references its holder and merchant: refuse unknown ones
 	// (or another school's) here, with NOT_FOUND, not as a foreign key error.
 	if e.HolderID != nil && !exists(l.db.WithContext(ctx), &Holder{}, "id = ? AND school_id = ?", *e.HolderID, e.SchoolID) {

@@ -411,7 +411,7 @@ func (run *propRun) epoch(t *testing.T, db *gorm.DB, epoch, first, n int) {
 // newDay moves the clock a school day on: limits reset, every open hold
 // expires and is voided by the job; then the whole database is verified.
 func (g *group) newDay(ctx context.Context) error {
-	g.clk.advance(24 * time.Hour)
+	g.clk.Advance(24 * time.Hour)
 	for {
 		voided, err := g.l.VoidExpiredHolds(ctx, 10000)
 		if err != nil {
@@ -948,7 +948,7 @@ func (w *worker) checkHolder(what string, h *mHolder) {
 // and PIN failures of the holders it touched.
 func (w *worker) checkAll() {
 	w.logf("check all holders")
-	today := ledger.SchoolDay(w.school.Timezone, w.clk.now())
+	today := ledger.SchoolDay(w.school.Timezone, w.clk.Now())
 	for _, h := range w.holders {
 		w.checkHolder("end of sequence", h)
 		if !w.touched[h] {
@@ -1109,7 +1109,7 @@ func (w *worker) expectPay(h *mHolder, amount int64, pin string) payExpect {
 		x.code = ledger.CodeInvalidRequest
 		return x
 	}
-	day := ledger.SchoolDay(w.school.Timezone, w.clk.now())
+	day := ledger.SchoolDay(w.school.Timezone, w.clk.Now())
 	if h.day != day {
 		h.day, h.spent = day, 0
 	}
@@ -1181,7 +1181,7 @@ func (w *worker) opPay() {
 	r := w.r
 	h := w.holder()
 	perPay, perDay := w.school.PerPaymentLimitFen, w.school.PerDayLimitFen
-	day := ledger.SchoolDay(w.school.Timezone, w.clk.now())
+	day := ledger.SchoolDay(w.school.Timezone, w.clk.Now())
 	spent := h.spent
 	if h.day != day {
 		spent = 0
@@ -1568,7 +1568,7 @@ func (w *worker) opExpire() {
 		step += time.Duration(1+w.r.IntN(5)) * time.Second
 	}
 	w.logf("clock +%s, Post of %d short holds, VoidExpiredHolds", step, len(short))
-	w.clk.advance(step)
+	w.clk.Advance(step)
 	for _, hd := range short {
 		k := w.key()
 		_, err := w.l.Post(w.ctx, k, hd.e.ID)
@@ -1956,7 +1956,7 @@ func (w *worker) concTopUp() {
 func (w *worker) concPayments() {
 	h := w.holder()
 	r := w.r
-	day := ledger.SchoolDay(w.school.Timezone, w.clk.now())
+	day := ledger.SchoolDay(w.school.Timezone, w.clk.Now())
 	if h.day != day {
 		h.day, h.spent = day, 0
 	}
@@ -2179,7 +2179,7 @@ func (w *worker) concExpire() {
 	if len(short) == 0 {
 		return
 	}
-	w.clk.advance(3 * time.Second)
+	w.clk.Advance(3 * time.Second)
 	w.logf("clock +3s; concurrently VoidExpiredHolds, Post and Void of %d expired holds", len(short))
 	var fns []func() []outcome
 	for i := 0; i < 2; i++ {
@@ -2237,7 +2237,7 @@ func (w *worker) concExpire() {
 func (w *worker) concMixed() {
 	h := w.holder()
 	r := w.r
-	day := ledger.SchoolDay(w.school.Timezone, w.clk.now())
+	day := ledger.SchoolDay(w.school.Timezone, w.clk.Now())
 	if h.day != day {
 		h.day, h.spent = day, 0
 	}

@@ -19,7 +19,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		w := newWorld(t, db)
 		code := w.payCode(w.login("2024001", "123456"))
 		raw := func(id, method, path, body string) reply {
-			ts, n := strconv.FormatInt(w.clock.now().Unix(), 10), nonce()
+			ts, n := strconv.FormatInt(w.clock.Now().Unix(), 10), nonce()
 			return w.send(method, path, []byte(body), map[string]string{
 				"X-Ecard-Terminal": id, "X-Ecard-Timestamp": ts, "X-Ecard-Nonce": n,
 				"X-Ecard-Signature": terminalgw.Signature([]byte(w.secrets[id]), method, path, ts, n, []byte(body))})

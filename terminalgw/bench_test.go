@@ -240,7 +240,7 @@ func (e *benchEnv) code(i int, kind string) (string, error) {
 // signed posts body as terminal id, signed the way API.md says.
 func (e *benchEnv) signed(id, path string, body any) (int, []byte, error) {
 	raw, _ := json.Marshal(body)
-	ts, n := strconv.FormatInt(e.w.clock.now().Unix(), 10), nonce()
+	ts, n := strconv.FormatInt(e.w.clock.Now().Unix(), 10), nonce()
 	return e.do(e.tills[id], "POST", path, raw, map[string]string{
 		"X-Ecard-Terminal": id, "X-Ecard-Timestamp": ts, "X-Ecard-Nonce": n,
 		"X-Ecard-Signature": terminalgw.Signature([]byte(e.w.secrets[id]), "POST", path, ts, n, raw)})

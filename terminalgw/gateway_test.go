@@ -80,7 +80,7 @@ func TestEveryDecline(t *testing.T) {
 		w.expect(w.pay("pos-1", "d-9", w.payCode(zhang), 3001, "pin", "123456"), 403, "PIN_LOCKED")
 
 		expired := w.payCode(zhang)
-		w.clock.advance(66 * time.Second)
+		w.clock.Advance(66 * time.Second)
 		w.expect(w.pay("pos-1", "d-10", expired, 100), 422, "CODE_EXPIRED")
 		zhang = w.login("2024001", "123456")
 
@@ -112,7 +112,7 @@ func TestTerminalAuthentication(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 		w := newWorld(t, db)
 		body := []byte(`{}`)
-		ts := strconv.FormatInt(w.clock.now().Unix(), 10)
+		ts := strconv.FormatInt(w.clock.Now().Unix(), 10)
 		sign := func(id, secret, ts, n string) map[string]string {
 			return map[string]string{"X-Ecard-Terminal": id, "X-Ecard-Timestamp": ts, "X-Ecard-Nonce": n,
 				"X-Ecard-Signature": terminalgw.Signature([]byte(secret), "POST", "/tgw/v1/heartbeat", ts, n, body)}
@@ -125,8 +125,8 @@ func TestTerminalAuthentication(t *testing.T) {
 		cases := map[string]map[string]string{
 			"wrong secret":     sign("pos-1", "not-the-secret-at-all", ts, nonce()),
 			"unknown terminal": sign("pos-9", w.secrets["pos-1"], ts, nonce()),
-			"old timestamp":    sign("pos-1", w.secrets["pos-1"], strconv.FormatInt(w.clock.now().Unix()-301, 10), nonce()),
-			"future timestamp": sign("pos-1", w.secrets["pos-1"], strconv.FormatInt(w.clock.now().Unix()+301, 10), nonce()),
+			"old timestamp":    sign("pos-1", w.secrets["pos-1"], strconv.FormatInt(w.clock.Now().Unix()-301, 10), nonce()),
+			"future timestamp": sign("pos-1", w.secrets["pos-1"], strconv.FormatInt(w.clock.Now().Unix()+301, 10), nonce()),
 			"short nonce":      sign("pos-1", w.secrets["pos-1"], ts, "abc"),
 			"bad nonce":        sign("pos-1", w.secrets["pos-1"], ts, "nonce-with-dashes-123"),
 			"no headers":       {},
@@ -143,7 +143,7 @@ func TestTerminalAuthentication(t *testing.T) {
 		w.expect(w.send("GET", "/tgw/v1/keys", nil, h), 401, "TERMINAL_AUTH")
 		// A disabled terminal is refused (after the short cache).
 		db.Exec("UPDATE terminals SET status = 'disabled' WHERE id = 'pos-2'")
-		w.clock.advance(31 * time.Second)
+		w.clock.Advance(31 * time.Second)
 		w.expect(w.signed("pos-2", "POST", "/tgw/v1/heartbeat", map[string]any{}), 401, "TERMINAL_AUTH")
 		// Gates do not take payments.
 		w.expect(w.signed("gate-dorm1", "POST", "/tgw/v1/payments", map[string]any{"request_id": "x", "amount": 1, "code": "c"}), 403, "FORBIDDEN")
@@ -303,9 +303,9 @@ func TestOneConnectionManyTerminals(t *testing.T) {
 	for i := 0; i < 1000; i++ {
 		id := ids[(i*7)%len(ids)]
 		if i%40 == 39 {
-			w.clock.advance(31 * time.Second) // let cached terminals expire and reload
+			w.clock.Advance(31 * time.Second) // let cached terminals expire and reload
 		}
-		ts, n := strconv.FormatInt(w.clock.now().Unix(), 10), nonce()
+		ts, n := strconv.FormatInt(w.clock.Now().Unix(), 10), nonce()
 		req, _ := http.NewRequest("POST", "http://"+ln.Addr().String()+"/tgw/v1/heartbeat", strings.NewReader("{}"))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("X-Ecard-Terminal", id)

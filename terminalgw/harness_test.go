@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"strconv"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +21,7 @@ import (
 	"github.com/ecard/ecard/bff"
 	"github.com/ecard/ecard/internal/codes"
 	"github.com/ecard/ecard/internal/seal"
+	"github.com/ecard/ecard/internal/testclock"
 	"github.com/ecard/ecard/internal/testredis"
 	"github.com/ecard/ecard/ledger"
 	"github.com/ecard/ecard/qrcode"
@@ -30,10 +30,8 @@ import (
 	"github.com/ecard/ecard/terminalgw"
 )
 
-type clock struct{ t atomic.Int64 }
-
-func (c *clock) now() time.Time          { return time.Unix(0, c.t.Load()).UTC() }
-func (c *clock) advance(d time.Duration) { c.t.Add(int64(d)) }
+// clock is moved by hand in tests.
+type clock = testclock.Clock
 
 // world is the whole server (holder API and gateway) over a test database and
 // Redis, with a school, holders, a canteen till, gates and a kiosk.
@@ -54,18 +52,17 @@ func newWorld(t testing.TB, db *gorm.DB) *world {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	sealer, _ := seal.New(key)
-	clk := &clock{}
-	clk.t.Store(time.Now().UnixNano())
-	l, err := ledger.New(db, ledger.Options{Now: clk.now, Argon2: ledger.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}, Sealer: sealer})
+	clk := testclock.New(time.Now())
+	l, err := ledger.New(db, ledger.Options{Now: clk.Now, Argon2: ledger.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}, Sealer: sealer})
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := testredis.Open(t)
-	ring := sqlkeys.New(db, sealer, clk.now)
-	svc := codes.New(qrcode.NewIssuer(ring, clk.now), ring, qrredis.New(r.Client, r.Prefix+"codes:"), l)
+	ring := sqlkeys.New(db, sealer, clk.Now)
+	svc := codes.New(qrcode.NewIssuer(ring, clk.Now), ring, qrredis.New(r.Client, r.Prefix+"codes:"), l)
 	log := slog.New(slog.NewTextHandler(testLogOutput(), nil))
-	gw := terminalgw.New(terminalgw.Deps{Ledger: l, Redis: r.Client, Codes: svc, Log: log, Now: clk.now, KeyPrefix: r.Prefix})
-	srv := bff.New(bff.Deps{Ledger: l, Redis: r.Client, Metrics: prometheus.NewRegistry(), Log: log, Now: clk.now,
+	gw := terminalgw.New(terminalgw.Deps{Ledger: l, Redis: r.Client, Codes: svc, Log: log, Now: clk.Now, KeyPrefix: r.Prefix})
+	srv := bff.New(bff.Deps{Ledger: l, Redis: r.Client, Metrics: prometheus.NewRegistry(), Log: log, Now: clk.Now,
 		KeyPrefix: r.Prefix, JWTKey: []byte("test-jwt-key-0123456789-0123456789"), Codes: svc,
 		Mount: []func(fiber.Router){gw.Register}, BodyLimitBytes: 1 << 16, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second})
 	w := &world{t: t, app: srv.App(), ledger: l, clock: clk, secrets: map[string]string{}}
@@ -150,7 +147,7 @@ func (w *world) signed(id, method, path string, body any) reply {
 	if body == nil {
 		raw = nil
 	}
-	ts, n := strconv.FormatInt(w.clock.now().Unix(), 10), nonce()
+	ts, n := strconv.FormatInt(w.clock.Now().Unix(), 10), nonce()
 	return w.send(method, path, raw, map[string]string{
 		"X-Ecard-Terminal": id, "X-Ecard-Timestamp": ts, "X-Ecard-Nonce": n,
 		"X-Ecard-Signature": terminalgw.Signature([]byte(w.secrets[id]), method, path, ts, n, raw)})
