@@ -94,3 +94,25 @@ func TestPosPaysAScannedCode(t *testing.T) {
 }
 
 func jsonNumber(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+func TestPosRefusesBadFlags(t *testing.T) {
+	e := env{"ECARD_DATA_DIR": t.TempDir()}
+	missing := filepath.Join(t.TempDir(), "none.png")
+	notPNG := filepath.Join(t.TempDir(), "x.png")
+	if err := os.WriteFile(notPNG, []byte("not an image"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"pos", "pay", "--amount", "100", "--code", "EC1:x"},
+		{"pos", "--terminal", "t", "pay", "--amount", "100", "--code", "EC1:x"},
+		{"pos", "--terminal", "t", "--secret", "s", "pay", "--code", "a", "--code-png", notPNG},
+		{"pos", "--terminal", "t", "--secret", "s", "pay", "--code-png", missing},
+		{"pos", "--terminal", "t", "--secret", "s", "pay", "--code-png", notPNG},
+		{"pos", "--terminal", "t", "--secret", "s", "pay", "--amount", "abc"},
+		{"pos", "frobnicate"},
+	} {
+		if out, err := ecard(t, e, args...); err == nil {
+			t.Errorf("ecard %v succeeded: %s", args, out)
+		}
+	}
+}
