@@ -190,6 +190,9 @@ type localKey int
 const (
 	localHolder localKey = iota
 	localSession
+	localAdmin
+	localAuditTarget
+	localAuditDetail
 )
 
 func holderID(c fiber.Ctx) int64 {

@@ -38,11 +38,32 @@ func (s *Server) routes(mount []func(fiber.Router)) {
 	me.Put("/limits", s.handleLimits)
 	me.Post("/loss", s.handleLoss)
 	me.Delete("/loss", s.handleLoss)
+	me.Post("/topups", s.handleTopup)
+	me.Get("/topups/:order_no", s.handleMyTopup)
+
+	v1.Get("/schools", s.handleSchools)
+	v1.Get("/topup-channels", s.handleTopupChannels)
+	v1.Post("/recharge", s.handleRecharge)
+	v1.Get("/recharge/:order_no", s.handleRechargeStatus)
+	s.app.Post("/pay/notify/:provider", s.handleNotify)
+	s.app.Post("/sandbox/pay/:order_no", s.handleSandboxPay)
+
+	s.app.Post("/admin/api/v1/auth/login", s.handleAdminLogin)
+	admin := s.app.Group("/admin/api/v1", s.requireAdmin, s.auditTrail)
+	read, write := allowRoles(readers...), allowRoles(writers...)
+	admin.Get("/topups", read, s.handleAdminTopups)
+	admin.Post("/topups/:order_no/refund", write, s.handleAdminTopupRefund)
+	admin.Get("/reports/topups", read, s.handleAdminTopupReport)
+	admin.Get("/audit", read, s.handleAdminAudit)
+	admin.Post("/reconciliations", write, s.handleAdminReconcile)
+	admin.Get("/reconciliations", read, s.handleAdminReconciliations)
+	admin.Get("/reconciliations/:id", read, s.handleAdminReconciliation)
 
 	for _, m := range mount {
 		m(s.app)
 	}
 
+	s.app.Use("/admin/api", func(c fiber.Ctx) error { return writeError(c, "NOT_FOUND", "no such API route") })
 	s.app.Use("/api", func(c fiber.Ctx) error { return writeError(c, "NOT_FOUND", "no such API route") })
 	s.app.Use("/", static.New("", static.Config{FS: web.Dist()}))
 	s.app.Use(func(c fiber.Ctx) error { return writeError(c, "NOT_FOUND", "") })

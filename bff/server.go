@@ -41,6 +41,9 @@ type Deps struct {
 	// Codes issues dynamic codes; nil answers NOT_FOUND for /me/codes.
 	Codes Codes
 
+	// Payments are the top-up providers and settings.
+	Payments Payments
+
 	// Mount adds routes of other packages (the terminal gateway) to the app.
 	Mount []func(fiber.Router)
 
@@ -65,6 +68,10 @@ type Server struct {
 	limiter  *redis_rate.Limiter
 	sessions *sessions
 	events   *events
+	payments Payments
+	schools  schoolDirectory
+
+	metricNotify *prometheus.CounterVec
 }
 
 // New builds the server and its routes.
@@ -72,7 +79,13 @@ func New(d Deps) *Server {
 	s := &Server{ledger: d.Ledger, redis: d.Redis, metrics: d.Metrics, log: d.Log, now: d.Now,
 		prefix: d.KeyPrefix, wechat: d.WeChat, codes: d.Codes, limiter: redis_rate.NewLimiter(d.Redis),
 		sessions: &sessions{redis: d.Redis, prefix: d.KeyPrefix, key: d.JWTKey, now: d.Now},
-		events:   &events{redis: d.Redis, prefix: d.KeyPrefix}}
+		events:   &events{redis: d.Redis, prefix: d.KeyPrefix}, payments: d.Payments,
+		metricNotify: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ecard_payment_notifications_total", Help: "Provider notifications, by channel and outcome.",
+		}, []string{"channel", "outcome"})}
+	if d.Metrics != nil {
+		d.Metrics.MustRegister(s.metricNotify)
+	}
 	cfg := fiber.Config{
 		AppName:      "ecard",
 		BodyLimit:    d.BodyLimitBytes,

@@ -28,6 +28,8 @@ type Config struct {
 	Redis    Redis    `koanf:"redis"`
 	Secrets  Secrets  `koanf:"secrets"`
 	WeChat   WeChat   `koanf:"wechat"`
+	Payments Payments `koanf:"payments"`
+	Jobs     Jobs     `koanf:"jobs"`
 	Argon2   Argon2   `koanf:"argon2"`
 	Log      Log      `koanf:"log"`
 }
@@ -40,6 +42,39 @@ type WeChat struct {
 	TemplateTopup   string `koanf:"template_topup"`
 	TemplateRefund  string `koanf:"template_refund"`
 	TemplateSubsidy string `koanf:"template_subsidy"`
+}
+
+// Payments are the top-up providers. A provider with empty credentials is off.
+type Payments struct {
+	PublicURL   string        `koanf:"public_url"`
+	OrderTTL    time.Duration `koanf:"order_ttl"`
+	SettleAfter time.Duration `koanf:"settle_after"`
+	WeChatPay   WeChatPay     `koanf:"wechatpay"`
+	Alipay      Alipay        `koanf:"alipay"`
+}
+
+// WeChatPay is a WeChat Pay APIv3 merchant.
+type WeChatPay struct {
+	MchID             string `koanf:"mch_id"`
+	AppID             string `koanf:"app_id"`
+	MchCertSerial     string `koanf:"mch_cert_serial"`
+	MchPrivateKeyFile string `koanf:"mch_private_key_file"`
+	APIv3Key          string `koanf:"apiv3_key"`
+	PlatformCertFile  string `koanf:"platform_cert_file"`
+	BaseURL           string `koanf:"base_url"`
+}
+
+// Alipay is an Alipay open-platform application (RSA2, public-key mode).
+type Alipay struct {
+	AppID               string `koanf:"app_id"`
+	PrivateKeyFile      string `koanf:"private_key_file"`
+	AlipayPublicKeyFile string `koanf:"alipay_public_key_file"`
+	GatewayURL          string `koanf:"gateway_url"`
+}
+
+// Jobs are the scheduled jobs inside `ecard serve`.
+type Jobs struct {
+	Enabled bool `koanf:"enabled"`
 }
 
 // HTTP is the listener.
@@ -156,6 +191,12 @@ func (c Config) validate() error {
 	if (c.WeChat.AppID == "") != (c.WeChat.AppSecret == "") {
 		problems = append(problems, "wechat.app_id and wechat.app_secret go together")
 	}
+	if !strings.HasPrefix(c.Payments.PublicURL, "http://") && !strings.HasPrefix(c.Payments.PublicURL, "https://") {
+		problems = append(problems, "payments.public_url must be an http(s) URL")
+	}
+	if c.Payments.OrderTTL < time.Minute || c.Payments.OrderTTL > 2*time.Hour || c.Payments.SettleAfter < 10*time.Second {
+		problems = append(problems, "payments.order_ttl must be 1m to 2h and payments.settle_after at least 10s")
+	}
 	if len(c.Secrets.JWTKey) < 32 {
 		problems = append(problems, "secrets.jwt_key must be at least 32 characters")
 	}
@@ -182,6 +223,9 @@ func (c Config) ProductionProblems(demo bool) []string {
 	}
 	if c.Sandbox || demo {
 		problems = append(problems, "the sandbox payment provider is enabled: unset ECARD_SANDBOX and --demo")
+	}
+	if !strings.HasPrefix(c.Payments.PublicURL, "https://") {
+		problems = append(problems, "payments.public_url must be https: providers send notifications there")
 	}
 	if c.Secrets.JWTKey == defaults.Secrets.JWTKey {
 		problems = append(problems, "secrets.jwt_key is the default: set ECARD_SECRETS_JWT_KEY")

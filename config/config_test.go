@@ -71,13 +71,14 @@ func TestProductionNamesEveryUnsafeDefault(t *testing.T) {
 		t.Fatal(err)
 	}
 	problems := strings.Join(c.ProductionProblems(true), "\n")
-	for _, want := range []string{"ECARD_REDIS_URL", "sandbox", "ECARD_SECRETS_JWT_KEY", "ECARD_SECRETS_ENCRYPTION_KEY"} {
+	for _, want := range []string{"ECARD_REDIS_URL", "sandbox", "ECARD_SECRETS_JWT_KEY", "ECARD_SECRETS_ENCRYPTION_KEY", "payments.public_url"} {
 		if !strings.Contains(problems, want) {
 			t.Errorf("missing %s in %s", want, problems)
 		}
 	}
 	env = map[string]string{"ECARD_ENV": "production", "ECARD_REDIS_URL": "redis://r:6379/0",
-		"ECARD_SECRETS_JWT_KEY": strings.Repeat("k", 40), "ECARD_SECRETS_ENCRYPTION_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}
+		"ECARD_SECRETS_JWT_KEY": strings.Repeat("k", 40), "ECARD_SECRETS_ENCRYPTION_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+		"ECARD_PAYMENTS_PUBLIC_URL": "https://card.example.edu"}
 	c, err = config.Load("", func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)

@@ -278,3 +278,11 @@ func TestVerifyFindsTamperedBalances(t *testing.T) {
 		}
 	})
 }
+
+func TestPinyinInitials(t *testing.T) {
+	for name, want := range map[string]string{"北京大学": "bjdx", "演示大学": "ysdx", "清华大学 2": "qhdx2", "MIT": "mit"} {
+		if got := ledger.PinyinInitials(name); got != want {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
+	}
+}

@@ -275,3 +275,20 @@ type Hold struct {
 	AmountFen     int64     `json:"amount_fen"`
 	ExpiresAt     time.Time `json:"expires_at"`
 }
+
+// MaskName hides the middle of a name for a till's screen or a parent's
+// confirmation: 王小明 -> 王*明, 张三 -> 张*, a single character -> *.
+func MaskName(name string) string {
+	r := []rune(name)
+	switch len(r) {
+	case 0, 1:
+		return "*"
+	case 2:
+		return string(r[0]) + "*"
+	}
+	out := []rune{r[0]}
+	for range r[1 : len(r)-1] {
+		out = append(out, '*')
+	}
+	return string(append(out, r[len(r)-1]))
+}

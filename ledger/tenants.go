@@ -6,8 +6,10 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
+	"github.com/mozillazg/go-pinyin"
 	"gorm.io/gorm"
 )
 
@@ -54,6 +56,26 @@ func (p Policies) validate() error {
 	return nil
 }
 
+// PinyinInitials are the first letters of a name's syllables, for search:
+// 北京大学 -> bjdx. Letters and digits in the name are kept as they are.
+func PinyinInitials(name string) string {
+	args := pinyin.NewArgs()
+	args.Style = pinyin.FirstLetter
+	args.Fallback = func(r rune, _ pinyin.Args) []string {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return []string{strings.ToLower(string(r))}
+		}
+		return nil
+	}
+	var b strings.Builder
+	for _, syllables := range pinyin.Pinyin(name, args) {
+		if len(syllables) > 0 {
+			b.WriteString(syllables[0])
+		}
+	}
+	return b.String()
+}
+
 // CreateSchool opens a school with its system accounts.
 func (l *Ledger) CreateSchool(ctx context.Context, in NewSchool) (School, error) {
 	if !codePattern.MatchString(in.Code) {
@@ -64,6 +86,9 @@ func (l *Ledger) CreateSchool(ctx context.Context, in NewSchool) (School, error)
 	}
 	if err := in.Policies.validate(); err != nil {
 		return School{}, err
+	}
+	if in.Pinyin == "" {
+		in.Pinyin = PinyinInitials(in.Name)
 	}
 	s := School{Code: in.Code, Name: strings.TrimSpace(in.Name), Pinyin: strings.ToLower(in.Pinyin),
 		Policies: in.Policies, CreatedAt: l.now()}

@@ -41,6 +41,9 @@ func newRootCommand(getenv func(string) string, stdout, stderr io.Writer) *cobra
 		c.ledgerCommand(),
 		c.posCommand(),
 		c.keysCommand(),
+		c.jobsCommand(),
+		c.topupCommand(),
+		c.reconcileCommand(),
 	)
 	return root
 }

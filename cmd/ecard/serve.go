@@ -6,14 +6,9 @@ import (
 	"fmt"
 	"net"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v3"
 	"github.com/spf13/cobra"
-
-	"github.com/ecard/ecard/bff"
-	"github.com/ecard/ecard/bff/wechat"
-	"github.com/ecard/ecard/terminalgw"
 )
 
 func (c *cli) serveCommand() *cobra.Command {
@@ -36,17 +31,12 @@ func (c *cli) serveCommand() *cobra.Command {
 			}
 			log := newLogger(cfg, c.stderr)
 			reg := newRegistry()
-			l, closeLedger, where, err := openLedger(ctx, cfg, reg)
+			st, err := openStack(ctx, cfg, log, reg)
 			if err != nil {
 				return err
 			}
-			defer closeLedger()
-			log.Info("database ready", "database", where)
-			rc, err := openRedis(ctx, cfg, log)
-			if err != nil {
-				return err
-			}
-			defer rc.Close()
+			defer st.close()
+			l, srv := st.ledger, st.server
 			if cfg.Sandbox {
 				log.Warn("sandbox payment provider enabled: top-ups are not real money")
 			}
@@ -55,34 +45,13 @@ func (c *cli) serveCommand() *cobra.Command {
 					return err
 				}
 			}
-			var proxies []string
-			if cfg.HTTP.TrustedProxies != "" {
-				proxies = strings.Split(cfg.HTTP.TrustedProxies, ",")
-			}
-			var wx bff.WeChat
-			if cfg.WeChat.AppID != "" {
-				client, err := wechat.New(wechat.Config{AppID: cfg.WeChat.AppID, AppSecret: cfg.WeChat.AppSecret,
-					Redis: rc.Client, KeyPrefix: cfg.Redis.KeyPrefix + "wechat:"})
-				if err != nil {
-					return err
-				}
-				wx = client
-			}
-			codeService, err := newCodes(cfg, l, rc.Client)
-			if err != nil {
-				return err
-			}
-			gateway := terminalgw.New(terminalgw.Deps{Ledger: l, Redis: rc.Client, Codes: codeService, Log: log, Now: time.Now,
-				KeyPrefix: cfg.Redis.KeyPrefix})
-			srv := bff.New(bff.Deps{Ledger: l, Redis: rc.Client, Metrics: reg, Log: log, Now: time.Now,
-				KeyPrefix: cfg.Redis.KeyPrefix, JWTKey: []byte(cfg.Secrets.JWTKey), WeChat: wx, Codes: codeService,
-				Mount:          []func(fiber.Router){gateway.Register},
-				BodyLimitBytes: cfg.HTTP.BodyLimitBytes, ReadTimeout: cfg.HTTP.ReadTimeout, WriteTimeout: cfg.HTTP.WriteTimeout,
-				TrustedProxies: proxies})
 			notifyCtx, stopNotifier := context.WithCancel(ctx)
 			defer stopNotifier()
 			go srv.Notifier(map[string]string{"payment": cfg.WeChat.TemplatePayment, "topup": cfg.WeChat.TemplateTopup,
 				"refund": cfg.WeChat.TemplateRefund, "subsidy": cfg.WeChat.TemplateSubsidy}).Run(notifyCtx)
+			if cfg.Jobs.Enabled {
+				go newJobs(l, srv, log).Run(notifyCtx)
+			}
 			ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 			if err != nil {
 				return fmt.Errorf("listen: %w", err)

@@ -45,6 +45,7 @@ var codes = map[string]info{
 	"RATE_LIMITED":           {429, "请求过于频繁", "too many requests"},
 	"INTERNAL":               {500, "服务暂时不可用", "internal error"},
 	"UNAVAILABLE":            {503, "服务暂时不可用", "service unavailable"},
+	"PROVIDER_UNAVAILABLE":   {503, "支付渠道暂时不可用，请稍后再试", "the payment provider is unavailable, try again later"},
 	"PAYLOAD_TOO_LARGE":      {413, "请求过大", "request too large"},
 	"METHOD_NOT_ALLOWED":     {405, "不支持的请求方法", "method not allowed"},
 	"UNSUPPORTED_MEDIA_TYPE": {415, "仅支持 JSON", "JSON only"},
