@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gofiber/fiber/v3"
 	"github.com/prometheus/client_golang/prometheus"
 	"gorm.io/gorm"
 
@@ -129,7 +130,7 @@ func (h *harness) do(method, path, token string, body any, headers ...string) re
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	resp, err := h.srv.App().Test(req)
+	resp, err := h.srv.App().Test(req, fiber.TestConfig{Timeout: 0}) // no timeout: -race on SQLite is slow
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gofiber/fiber/v3"
 	"gorm.io/gorm"
 
 	"github.com/ecard/ecard/bff"
@@ -71,7 +72,7 @@ func notify(t testing.TB, srv *bff.Server, channel string, cb payment.Callback) 
 	t.Helper()
 	req := httptest.NewRequest("POST", "/pay/notify/"+channel, bytes.NewReader(cb.Body))
 	req.Header = cb.Header.Clone()
-	res, err := srv.App().Test(req)
+	res, err := srv.App().Test(req, fiber.TestConfig{Timeout: 0}) // no timeout: -race on SQLite is slow
 	if err != nil {
 		t.Fatal(err)
 	}
