@@ -58,6 +58,11 @@ func (s *Server) routes(mount []func(fiber.Router)) {
 	admin.Post("/reconciliations", write, s.handleAdminReconcile)
 	admin.Get("/reconciliations", read, s.handleAdminReconciliations)
 	admin.Get("/reconciliations/:id", read, s.handleAdminReconciliation)
+	s.adminHolderRoutes(admin, read, write)
+	s.adminOfficeRoutes(admin, read, write)
+	s.adminCardRoutes(admin, read, write)
+
+	s.pageRoutes()
 
 	for _, m := range mount {
 		m(s.app)

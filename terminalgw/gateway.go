@@ -81,4 +81,5 @@ func (g *Gateway) Register(r fiber.Router) {
 	v1.Get("/keys", g.handleKeys)
 	v1.Get("/denylist", g.handleDenylist)
 	v1.Post("/heartbeat", g.handleHeartbeat)
+	g.cardRoutes(v1)
 }

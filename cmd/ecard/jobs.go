@@ -24,6 +24,8 @@ func newJobs(l *ledger.Ledger, srv *bff.Server, log *slog.Logger) *jobs.Runner {
 		n, err := l.VoidExpiredHolds(ctx, holdBatch)
 		return fmt.Sprintf("voided %d expired holds", n), err
 	}})
+	addOfficeJobs(r, l, srv)
+	addCardJobs(r, l, srv)
 	return r
 }
 

@@ -45,6 +45,8 @@ func newRootCommand(getenv func(string) string, stdout, stderr io.Writer) *cobra
 		c.topupCommand(),
 		c.reconcileCommand(),
 	)
+	root.AddCommand(c.officeCommands()...)
+	root.AddCommand(c.cardCommands()...)
 	return root
 }
 
