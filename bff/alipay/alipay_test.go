@@ -62,10 +62,12 @@ func TestConfigIsChecked(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, change := range map[string]func(*alipay.Config){
-		"no app id":         func(c *alipay.Config) { c.AppID = "" },
-		"no private key":    func(c *alipay.Config) { c.PrivateKeyPEM = nil },
-		"no public key":     func(c *alipay.Config) { c.AlipayPublicKeyPEM = nil },
-		"garbage key":       func(c *alipay.Config) { c.PrivateKeyPEM = []byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n") },
+		"no app id":      func(c *alipay.Config) { c.AppID = "" },
+		"no private key": func(c *alipay.Config) { c.PrivateKeyPEM = nil },
+		"no public key":  func(c *alipay.Config) { c.AlipayPublicKeyPEM = nil },
+		"garbage key": func(c *alipay.Config) {
+			c.PrivateKeyPEM = []byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
+		},
 		"1024-bit key":      func(c *alipay.Config) { c.PrivateKeyPEM = alipaytest.PrivateKeyPEM(small) },
 		"public as private": func(c *alipay.Config) { c.PrivateKeyPEM = c.AlipayPublicKeyPEM },
 		"ftp gateway":       func(c *alipay.Config) { c.GatewayURL = "ftp://openapi.alipay.com/gateway.do" },

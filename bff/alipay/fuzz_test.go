@@ -76,4 +76,3 @@ func mustQuery(t *testing.T, s string) url.Values {
 	}
 	return v
 }
-
