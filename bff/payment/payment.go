@@ -133,6 +133,12 @@ type Provider interface {
 	Refund(ctx context.Context, r Refund) (RefundResult, error)
 }
 
+// SceneChecker is implemented by a provider that serves only some scenes,
+// so an order it cannot serve is refused before it is recorded.
+type SceneChecker interface {
+	CheckScene(scene string) error
+}
+
 // ErrRefused wraps every refusal of ParseNotify (bad signature, stale,
 // malformed), so callers can tell a forged callback from a provider outage.
 var ErrRefused = errors.New("payment: notification refused")
