@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"io"
 	"net/http/httptest"
 	"net/url"
 	"sync"
@@ -70,14 +71,22 @@ func (h *payHarness) order(token string, amount int64) string {
 // notify delivers a callback to the notify endpoint of srv.
 func notify(t testing.TB, srv *bff.Server, channel string, cb payment.Callback) int {
 	t.Helper()
+	status, _ := deliver(t, srv, channel, cb)
+	return status
+}
+
+// deliver delivers a callback and answers the status and the body.
+func deliver(t testing.TB, srv *bff.Server, channel string, cb payment.Callback) (int, string) {
+	t.Helper()
 	req := httptest.NewRequest("POST", "/pay/notify/"+channel, bytes.NewReader(cb.Body))
 	req.Header = cb.Header.Clone()
 	res, err := srv.App().Test(req, fiber.TestConfig{Timeout: 0}) // no timeout: -race on SQLite is slow
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = res.Body.Close()
-	return res.StatusCode
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(body)
 }
 
 func TestHolderTopUpThroughTheSandbox(t *testing.T) {
