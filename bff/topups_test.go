@@ -25,7 +25,8 @@ import (
 // payHarness is a harness whose server offers the sandbox provider.
 type payHarness struct {
 	*harness
-	sandbox *sandbox.Provider
+	sandbox  *sandbox.Provider
+	payments bff.Payments // the server's, for another node
 }
 
 // newPayHarness builds the harness; extra makes more providers on the
@@ -35,6 +36,7 @@ func newPayHarness(t testing.TB, db *gorm.DB, extra ...func(now func() time.Time
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	var sb *sandbox.Provider
+	var payments bff.Payments
 	h := newHarness(t, db, func(d *bff.Deps) {
 		var err error
 		if sb, err = sandbox.New(key, d.Now); err != nil {
@@ -46,8 +48,9 @@ func newPayHarness(t testing.TB, db *gorm.DB, extra ...func(now func() time.Time
 			p := mk(d.Now)
 			d.Payments.Providers[p.Channel()] = p
 		}
+		payments = d.Payments
 	})
-	return &payHarness{harness: h, sandbox: sb}
+	return &payHarness{harness: h, sandbox: sb, payments: payments}
 }
 
 func (h *payHarness) wallet(holderID int64) int64 {

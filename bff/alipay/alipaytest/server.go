@@ -470,6 +470,21 @@ func (s *Server) NotificationValues(orderNo string) (url.Values, error) {
 	if !found {
 		return nil, fmt.Errorf("alipaytest: no trade %s", orderNo)
 	}
+	return s.notificationValues(t), nil
+}
+
+// NotificationFor is a notification, signed by Alipay, that the order was
+// paid with amountFen, whatever the fake knows about it: what a compromised
+// or confused sender could say.
+func (s *Server) NotificationFor(orderNo string, amountFen int64) payment.Callback {
+	s.mu.Lock()
+	v := s.notificationValues(&Trade{OutTradeNo: orderNo, TradeNo: "2026090122001499999999999999", AmountFen: amountFen,
+		Status: alipay.StatusSuccess, PaidAt: s.now()})
+	s.mu.Unlock()
+	return s.SignedCallback(v)
+}
+
+func (s *Server) notificationValues(t *Trade) url.Values {
 	now := s.now().In(alipay.Beijing)
 	v := url.Values{}
 	v.Set("notify_time", now.Format(alipay.TimeLayout))
@@ -492,7 +507,7 @@ func (s *Server) NotificationValues(orderNo string) (url.Values, error) {
 	if !t.PaidAt.IsZero() {
 		v.Set("gmt_payment", t.PaidAt.In(alipay.Beijing).Format(alipay.TimeLayout))
 	}
-	return v, nil
+	return v
 }
 
 // Notification is the trade's current notification, signed by Alipay.
