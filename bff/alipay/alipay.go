@@ -16,7 +16,6 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -196,13 +195,8 @@ func (t limitedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp.Body = limitedBody{io.LimitReader(resp.Body, MaxResponseBytes), resp.Body}
+	resp.Body = payment.LimitBody(resp.Body, MaxResponseBytes)
 	return resp, nil
-}
-
-type limitedBody struct {
-	io.Reader
-	io.Closer
 }
 
 // Channel is payment.ChannelAlipay.

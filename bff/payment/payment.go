@@ -7,6 +7,7 @@ package payment
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"time"
 )
@@ -142,3 +143,14 @@ type SceneChecker interface {
 // ErrRefused wraps every refusal of ParseNotify (bad signature, stale,
 // malformed), so callers can tell a forged callback from a provider outage.
 var ErrRefused = errors.New("payment: notification refused")
+
+// LimitBody caps what can be read from a provider's answer at max bytes:
+// the SDKs read answers whole.
+func LimitBody(body io.ReadCloser, max int64) io.ReadCloser {
+	return limitedBody{io.LimitReader(body, max), body}
+}
+
+type limitedBody struct {
+	io.Reader
+	io.Closer
+}
