@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -121,21 +120,12 @@ func TestAlipayTopUpEndToEnd(t *testing.T) {
 			d.Payments = bff.Payments{Providers: map[string]payment.Provider{payment.ChannelAlipay: withAlipayProvider(t, ap, d.Now)},
 				PublicURL: "https://card.example.edu", OrderTTL: 15 * time.Minute, SettleAfter: 3 * time.Minute}
 		})
-		var wg sync.WaitGroup
-		for i := 0; i < 16; i++ {
-			wg.Add(1)
-			go func(i int) {
-				defer wg.Done()
-				srv := h.srv
-				if i%2 == 1 {
-					srv = node2
-				}
-				if st, body := deliver(t, srv, "alipay", cb); st != 200 || body != "success" {
-					t.Errorf("copy %d answered %d %q", i, st, body)
-				}
-			}(i)
+		statuses, bodies := deliverCopies(t, []*bff.Server{h.srv, node2}, "alipay", cb, 16)
+		for i := range statuses {
+			if statuses[i] != 200 || bodies[i] != "success" {
+				t.Errorf("copy %d answered %d %q", i, statuses[i], bodies[i])
+			}
 		}
-		wg.Wait()
 		if got := h.wallet(h.holder.ID); got != before+5000 {
 			t.Fatalf("wallet %d, want %d", got, before+5000)
 		}

@@ -78,6 +78,23 @@ func notify(t testing.TB, srv *bff.Server, channel string, cb payment.Callback) 
 	return status
 }
 
+// deliverCopies delivers n copies of a callback at once, alternating between
+// nodes, and answers each copy's status and body.
+func deliverCopies(t testing.TB, nodes []*bff.Server, channel string, cb payment.Callback, n int) ([]int, []string) {
+	t.Helper()
+	statuses, bodies := make([]int, n), make([]string, n)
+	var wg sync.WaitGroup
+	for i := range statuses {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			statuses[i], bodies[i] = deliver(t, nodes[i%len(nodes)], channel, cb)
+		}(i)
+	}
+	wg.Wait()
+	return statuses, bodies
+}
+
 // deliver delivers a callback and answers the status and the body.
 func deliver(t testing.TB, srv *bff.Server, channel string, cb payment.Callback) (int, string) {
 	t.Helper()
@@ -260,20 +277,7 @@ func TestDuplicateNotificationsOnTwoNodesCreditOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		before := h.wallet(h.holder.ID)
-		var wg sync.WaitGroup
-		statuses := make([]int, 16)
-		for i := range statuses {
-			wg.Add(1)
-			go func(i int) {
-				defer wg.Done()
-				srv := h.srv
-				if i%2 == 1 {
-					srv = node2
-				}
-				statuses[i] = notify(t, srv, "sandbox", cb)
-			}(i)
-		}
-		wg.Wait()
+		statuses, _ := deliverCopies(t, []*bff.Server{h.srv, node2}, "sandbox", cb, 16)
 		for i, st := range statuses {
 			if st != 200 {
 				t.Errorf("copy %d answered %d", i, st)
