@@ -89,11 +89,11 @@ type BatchError struct {
 }
 
 func (e *BatchError) Error() string {
-	return fmt.Sprintf("%s: %d bad lines, first: line %d: %s", CodeInvalidRequest, len(e.Lines), e.Lines[0].Line, e.Lines[0].Message)
+	return fmt.Sprintf("%d bad lines, nothing issued; line %d: %s", len(e.Lines), e.Lines[0].Line, e.Lines[0].Message)
 }
 
-// Is lets errors.Is(err, ErrInvalid) match.
-func (e *BatchError) Is(target error) bool { return target == ErrInvalid }
+// Unwrap is the INVALID_REQUEST refusal it is, so ErrorCode and errors.Is see it.
+func (e *BatchError) Unwrap() error { return &Error{Code: CodeInvalidRequest, Message: e.Error()} }
 
 // maxLineErrors bounds what a refusal lists.
 const maxLineErrors = 100
@@ -106,15 +106,18 @@ func (l *Ledger) IssueSubsidies(ctx context.Context, in NewSubsidyBatch) (Subsid
 	if err := validKey(in.Key); err != nil {
 		return SubsidyBatch{}, false, err
 	}
-	if !validName(in.Name, 100) {
-		return SubsidyBatch{}, false, refuse(CodeInvalidRequest, "batch name must be 1-100 characters")
-	}
 	if len(in.Lines) == 0 || len(in.Lines) > MaxSubsidyLines {
 		return SubsidyBatch{}, false, refuse(CodeInvalidRequest, "a batch has 1 to %d lines", MaxSubsidyLines)
 	}
 	school, err := l.SchoolByID(ctx, in.SchoolID)
 	if err != nil {
 		return SubsidyBatch{}, false, err
+	}
+	if strings.TrimSpace(in.Name) == "" {
+		in.Name = "补助 " + SchoolDay(school.Timezone, l.now())
+	}
+	if !validName(in.Name, 100) {
+		return SubsidyBatch{}, false, refuse(CodeInvalidRequest, "batch name must be 1-100 characters")
 	}
 	fp := subsidyFingerprint(in)
 	if prior, found, err := l.batchByKey(ctx, in.SchoolID, in.Key); err != nil || found {
@@ -251,8 +254,17 @@ func (l *Ledger) checkSubsidyLines(ctx context.Context, school School, reqs []Su
 	return lines, nil
 }
 
-// parseExpiry reads RFC 3339, or a plain date meaning "through that day" at
-// the school: the subsidy expires at the next midnight there.
+// ExpiryAt reads an expiry the office typed: RFC 3339, or a plain date
+// meaning "through that day" at the school, so it ends at the next midnight
+// in the school's time zone.
+func ExpiryAt(timezone, s string) (time.Time, error) {
+	loc, err := time.LoadLocation(timezone)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return parseExpiry(s, loc)
+}
+
 func parseExpiry(s string, loc *time.Location) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t.UTC(), nil
@@ -327,8 +339,8 @@ func (l *Ledger) batchTotals(ctx context.Context, batches []SubsidyBatch) error 
 		ids[i] = b.ID
 	}
 	var rows []struct {
-		BatchID                                int64
-		Spent, Expired, Returned, Remaining    int64
+		BatchID                             int64
+		Spent, Expired, Returned, Remaining int64
 	}
 	if err := l.db.WithContext(ctx).Raw(`SELECT batch_id, SUM(spent_fen) AS spent, SUM(expired_fen) AS expired,
 		SUM(returned_fen) AS returned, SUM(remaining_fen) AS remaining FROM subsidy_lines WHERE batch_id IN ? GROUP BY batch_id`,
