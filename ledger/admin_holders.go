@@ -2,8 +2,6 @@ package ledger
 
 import (
 	"context"
-	"crypto/rand"
-	"math/big"
 	"runtime"
 	"sort"
 	"strings"
@@ -262,7 +260,7 @@ func (l *Ledger) ResetSecret(ctx context.Context, holderID int64, kind string) (
 	if h.Status == StatusClosed {
 		return "", refuse(CodeAccountClosed, "account %s is closed", h.Number)
 	}
-	temporary := randomDigits(6)
+	temporary := temporarySecret()
 	hash, err := l.argon2.hash(temporary)
 	if err != nil {
 		return "", err
@@ -279,19 +277,11 @@ func (l *Ledger) ResetSecret(ctx context.Context, holderID int64, kind string) (
 	return temporary, l.updateHolder(ctx, holderID, set)
 }
 
-// randomDigits draws a non-trivial string of n decimal digits.
-func randomDigits(n int) string {
+// temporarySecret draws a random six-digit secret that is not trivial.
+func temporarySecret() string {
 	for {
-		b := make([]byte, n)
-		for i := range b {
-			d, err := rand.Int(rand.Reader, big.NewInt(10))
-			if err != nil {
-				panic("ledger: no randomness: " + err.Error())
-			}
-			b[i] = byte('0' + d.Int64())
-		}
-		if !trivialPIN(string(b)) {
-			return string(b)
+		if s := randomDigits(6); !trivialPIN(s) {
+			return s
 		}
 	}
 }
