@@ -51,7 +51,9 @@ func (l *Ledger) ReserveChipWrite(ctx context.Context, key string, schoolID, hol
 // that arrives after the hold timed out still tells the truth about the
 // chip: the ledger follows it with a late move, so the money is neither lost
 // nor written twice.
-func (l *Ledger) ConfirmChipWrite(ctx context.Context, schoolID, holdID int64, written bool) (Entry, error) {
+// Only a hold reserved under a key starting with reservedUnder (the
+// terminal's own) is confirmed; any other answers NOT_FOUND.
+func (l *Ledger) ConfirmChipWrite(ctx context.Context, schoolID, holdID int64, written bool, reservedUnder string) (Entry, error) {
 	var hold Hold
 	if err := first(l.db.WithContext(ctx), &hold, "hold", "entry_id = ? AND school_id = ?", holdID, schoolID); err != nil {
 		return Entry{}, err
@@ -60,7 +62,7 @@ func (l *Ledger) ConfirmChipWrite(ctx context.Context, schoolID, holdID int64, w
 	if err := first(l.db.WithContext(ctx), &reserve, "hold", "id = ?", holdID); err != nil {
 		return Entry{}, err
 	}
-	if !chipChannels[reserve.Channel] {
+	if !chipChannels[reserve.Channel] || !strings.HasPrefix(reserve.IdempotencyKey, reservedUnder) {
 		return Entry{}, refuse(CodeNotFound, "hold %d is not a card write", holdID)
 	}
 	if !written {

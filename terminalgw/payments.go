@@ -31,6 +31,9 @@ type paymentAnswer struct {
 	Amount        int64        `json:"amount"`
 	BalanceAfter  int64        `json:"balance_after"`
 	Holder        maskedHolder `json:"holder"`
+	// Pending, after a card tap, is money the till writes onto the chip now
+	// and confirms (POST /tgw/v1/cards/claim/confirm).
+	Pending *chipWrite `json:"pending,omitempty"`
 }
 
 // MaskName hides the middle of a name for a till's screen: 王小明 -> 王*明,
@@ -82,10 +85,10 @@ func (g *Gateway) handlePayment(c fiber.Ctx) error {
 		if e, found, err := g.ledger.EntryByKey(ctx, key); err != nil {
 			return nil, err
 		} else if found {
-			return g.approved(c, e)
+			return g.cardApproved(c, req, e)
 		}
 		if req.CardUID != "" {
-			return nil, fail(ledger.CodeNotFound, "no card with this uid")
+			return g.payByCard(c, t, req, key)
 		}
 		code, err := g.codes.Verify(ctx, req.Code)
 		if err != nil {
