@@ -165,4 +165,3 @@ func (g *Gateway) handleConfirm(c fiber.Ctx) error {
 			"purse": b.PurseFen, "pending": b.PendingFen, "balance": b.WalletFen + b.SubsidyFen}, nil
 	})
 }
-
