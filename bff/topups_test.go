@@ -29,7 +29,7 @@ type payHarness struct {
 
 // newPayHarness builds the harness; extra makes more providers on the
 // harness clock.
-func newPayHarness(t *testing.T, db *gorm.DB, extra ...func(now func() time.Time) payment.Provider) *payHarness {
+func newPayHarness(t testing.TB, db *gorm.DB, extra ...func(now func() time.Time) payment.Provider) *payHarness {
 	t.Helper()
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
