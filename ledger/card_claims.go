@@ -19,9 +19,18 @@ var chipChannels = map[string]bool{"pending>purse": true, "wallet>purse": true, 
 // writing onto the card chip, once per key. found is false when nothing is
 // pending, or another claim already holds it: money is never reserved for two
 // writes at once.
-func (l *Ledger) ClaimPending(ctx context.Context, key string, schoolID, holderID int64) (Entry, bool, error) {
+//
+// chipHoldID, when not zero, is the last write the card chip itself records:
+// that write is confirmed first (ReportChipWrite), so a write whose
+// confirmation never arrived is not made a second time.
+func (l *Ledger) ClaimPending(ctx context.Context, key string, schoolID, holderID, chipHoldID int64) (Entry, bool, error) {
 	if prior, found, err := l.entryByKey(ctx, key); err != nil || found {
 		return prior, found, err
+	}
+	if chipHoldID > 0 {
+		if err := l.ReportChipWrite(ctx, schoolID, holderID, chipHoldID); err != nil {
+			return Entry{}, false, err
+		}
 	}
 	b, err := l.HolderBalances(ctx, holderID)
 	if err != nil || b.PendingFen <= 0 {
@@ -121,4 +130,42 @@ func (l *Ledger) holdResolution(ctx context.Context, holdID int64) (Entry, bool,
 func (l *Ledger) HoldOpen(ctx context.Context, holdID int64) (bool, error) {
 	_, found, err := l.holdResolution(ctx, holdID)
 	return !found, err
+}
+
+// ReportChipWrite takes a card chip's own record that hold holdID was written
+// onto it, from any terminal of the school: it confirms the write if that is
+// still needed. A hold that is not the holder's chip write, or that its
+// terminal reported unwritten, is ignored: the chip's record is only a hint
+// here, and the tap it came with must not fail for it.
+func (l *Ledger) ReportChipWrite(ctx context.Context, schoolID, holderID, holdID int64) error {
+	var reserve Entry
+	if err := first(l.db.WithContext(ctx), &reserve, "hold", "id = ? AND school_id = ? AND kind = ?", holdID, schoolID, EntryReserve); err != nil {
+		return ignoreRefusal(err)
+	}
+	if reserve.HolderID == nil || *reserve.HolderID != holderID {
+		return nil
+	}
+	// Claims reserved after the chip's last write were not written (the card
+	// is here, not at another till): release them first, so the money the
+	// chip already has can be followed.
+	var later []int64
+	if err := l.db.WithContext(ctx).Raw(`SELECT h.entry_id FROM holds h JOIN entries r ON r.id = h.entry_id
+		WHERE r.holder_id = ? AND r.channel = 'pending>purse' AND h.entry_id > ?
+		AND NOT EXISTS (SELECT 1 FROM entries x WHERE x.hold_of = h.entry_id) ORDER BY h.entry_id`, holderID, holdID).Scan(&later).Error; err != nil {
+		return err
+	}
+	for _, id := range later {
+		if _, err := l.ConfirmChipWrite(ctx, schoolID, id, false, ""); ignoreRefusal(err) != nil {
+			return err
+		}
+	}
+	_, err := l.ConfirmChipWrite(ctx, schoolID, holdID, true, "")
+	return ignoreRefusal(err)
+}
+
+func ignoreRefusal(err error) error {
+	if ErrorCode(err) != "" {
+		return nil
+	}
+	return err
 }

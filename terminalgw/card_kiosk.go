@@ -67,6 +67,19 @@ type kioskPlain struct{ kioskAuth }
 
 func (kioskPlain) validate() error { return nil }
 
+type kioskClaimBody struct {
+	kioskAuth
+	// ChipHoldID is the last write the chip records (0: none or unknown).
+	ChipHoldID int64 `json:"chip_hold_id"`
+}
+
+func (b *kioskClaimBody) validate() error {
+	if b.ChipHoldID < 0 {
+		return httpjson.Invalid("chip_hold_id must not be negative")
+	}
+	return nil
+}
+
 // kioskHistoryLength is how many recent lines the kiosk screen shows.
 const kioskHistoryLength = 10
 
@@ -92,11 +105,11 @@ func (g *Gateway) kioskHolder(c fiber.Ctx, _ ledger.Terminal, h ledger.Holder, _
 }
 
 // kioskClaim reserves pending money for the kiosk to write onto the chip.
-func (g *Gateway) kioskClaim(c fiber.Ctx, t ledger.Terminal, h ledger.Holder, body *kioskPlain) (any, error) {
+func (g *Gateway) kioskClaim(c fiber.Ctx, t ledger.Terminal, h ledger.Holder, body *kioskClaimBody) (any, error) {
 	if err := h.CanSpend(g.now()); err != nil {
 		return nil, err
 	}
-	w, err := g.claim(c, ledgerKey(t.ID, body.RequestID), t.SchoolID, h.ID)
+	w, err := g.claim(c, ledgerKey(t.ID, body.RequestID), t.SchoolID, h.ID, body.ChipHoldID)
 	return claimAnswerOf(w), err
 }
 

@@ -41,14 +41,14 @@ func (g *Gateway) cardApproved(c fiber.Ctx, req paymentRequest, e ledger.Entry) 
 		return a, err
 	}
 	answer := a.(paymentAnswer)
-	answer.Pending, err = g.claim(c, e.IdempotencyKey+":claim", e.SchoolID, *e.HolderID)
+	answer.Pending, err = g.claim(c, e.IdempotencyKey+":claim", e.SchoolID, *e.HolderID, req.ChipHoldID)
 	return answer, err
 }
 
 // claim reserves the holder's pending money under key, or answers nil when
 // nothing is pending.
-func (g *Gateway) claim(c fiber.Ctx, key string, schoolID, holderID int64) (*chipWrite, error) {
-	hold, found, err := g.ledger.ClaimPending(c.Context(), key, schoolID, holderID)
+func (g *Gateway) claim(c fiber.Ctx, key string, schoolID, holderID, chipHoldID int64) (*chipWrite, error) {
+	hold, found, err := g.ledger.ClaimPending(c.Context(), key, schoolID, holderID, chipHoldID)
 	if err != nil || !found {
 		return nil, err
 	}
@@ -86,6 +86,8 @@ func (g *Gateway) accessByCard(c fiber.Ctx, t ledger.Terminal, req accessRequest
 type claimRequest struct {
 	RequestID string `json:"request_id"`
 	CardUID   string `json:"card_uid"`
+	// ChipHoldID is the last write the chip records (0: none or unknown).
+	ChipHoldID int64 `json:"chip_hold_id"`
 }
 
 type claimAnswer struct {
@@ -113,6 +115,9 @@ func (g *Gateway) handleClaim(c fiber.Ctx) error {
 	if err := httpjson.FirstErr(httpjson.Decode(c, &req), cardUIDRequired(req.CardUID)); err != nil {
 		return err
 	}
+	if req.ChipHoldID < 0 {
+		return httpjson.Invalid("chip_hold_id must not be negative")
+	}
 	return g.once(c, req.RequestID, func() (any, error) {
 		_, h, err := g.ledger.CardHolder(c.Context(), t.SchoolID, req.CardUID)
 		if err != nil {
@@ -121,7 +126,7 @@ func (g *Gateway) handleClaim(c fiber.Ctx) error {
 		if err := h.CanSpend(g.now()); err != nil {
 			return nil, err
 		}
-		w, err := g.claim(c, ledgerKey(t.ID, req.RequestID), t.SchoolID, h.ID)
+		w, err := g.claim(c, ledgerKey(t.ID, req.RequestID), t.SchoolID, h.ID, req.ChipHoldID)
 		return claimAnswerOf(w), err
 	})
 }
