@@ -2,6 +2,8 @@ package ledger
 
 import (
 	"context"
+	"crypto/rand"
+	"math/big"
 	"runtime"
 	"sort"
 	"strings"
@@ -284,4 +286,17 @@ func temporarySecret() string {
 			return s
 		}
 	}
+}
+
+// randomDigits draws n random decimal digits.
+func randomDigits(n int) string {
+	out := make([]byte, n)
+	for i := range out {
+		d, err := rand.Int(rand.Reader, big.NewInt(10))
+		if err != nil {
+			panic("ledger: no randomness: " + err.Error())
+		}
+		out[i] = byte('0' + d.Int64())
+	}
+	return string(out)
 }

@@ -13,8 +13,8 @@ import (
 	"github.com/ecard/ecard/ledger"
 )
 
-// signInAdmin adds a card office user with the role and signs it in.
-func (w *world) signInAdmin(role string) string {
+// admin signs a card office user in through the admin API.
+func (w *world) admin(role string) string {
 	w.t.Helper()
 	if _, err := w.ledger.CreateAdmin(context.Background(), role+"-user", role+"-password", role); err != nil {
 		w.t.Fatal(err)
@@ -53,7 +53,7 @@ func (w *world) toSchoolNoon() string {
 func TestOfficeFreezesAndUnfreezesAHolder(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 		w := newWorld(t, db)
-		office := w.signInAdmin(ledger.RoleOperator)
+		office := w.admin(ledger.RoleOperator)
 		holder := fmt.Sprintf("/admin/api/v1/holders/%d", w.zhang.ID)
 		tok := w.login("2024001", "123456")
 		code := w.payCode(tok)
@@ -82,7 +82,7 @@ func TestOfficeFreezesAndUnfreezesAHolder(t *testing.T) {
 func TestDisabledTerminalIsRefusedWithinTheCacheTime(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 		w := newWorld(t, db)
-		office := w.signInAdmin(ledger.RoleOperator)
+		office := w.admin(ledger.RoleOperator)
 		heartbeat := func() reply { return w.signed("gate-library", "POST", "/tgw/v1/heartbeat", map[string]any{}) }
 		if r := heartbeat(); r.status != 200 {
 			t.Fatalf("heartbeat: %s", r.body)
@@ -118,7 +118,7 @@ func TestSettlementReportMatchesThePayments(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 		w := newWorld(t, db)
 		date := w.toSchoolNoon()
-		auditor := w.signInAdmin(ledger.RoleAuditor)
+		auditor := w.admin(ledger.RoleAuditor)
 		tok := w.login("2024001", "123456")
 		var canteen []int64
 		for i, amount := range []int64{1200, 800, 650} {
