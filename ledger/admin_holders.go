@@ -300,3 +300,21 @@ func randomDigits(n int) string {
 	}
 	return string(out)
 }
+
+// ActiveCardUIDs maps each of the holders that has an active card to its UID.
+func (l *Ledger) ActiveCardUIDs(ctx context.Context, holderIDs []int64) (map[int64]string, error) {
+	out := make(map[int64]string, len(holderIDs))
+	if len(holderIDs) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		HolderID int64
+		UID      string
+	}
+	err := l.db.WithContext(ctx).Raw(`SELECT holder_id, uid FROM cards WHERE holder_id IN ? AND status = ?`,
+		holderIDs, CardActive).Scan(&rows).Error
+	for _, r := range rows {
+		out[r.HolderID] = r.UID
+	}
+	return out, err
+}
