@@ -2,9 +2,6 @@ package ledger
 
 import (
 	"context"
-	"crypto/rand"
-	"fmt"
-	"math/big"
 	"time"
 )
 
@@ -44,18 +41,6 @@ func (l *Ledger) CreateVisitor(ctx context.Context, in NewVisitor) (Holder, stri
 			return h, password, err
 		}
 	}
-}
-
-func randomDigits(n int) string {
-	out := make([]byte, n)
-	for i := range out {
-		d, err := rand.Int(rand.Reader, big.NewInt(10))
-		if err != nil {
-			panic(fmt.Sprintf("ledger: random: %v", err))
-		}
-		out[i] = byte('0' + d.Int64())
-	}
-	return string(out)
 }
 
 // Visitors lists a school's visitors, newest first; active leaves out the

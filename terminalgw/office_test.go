@@ -13,26 +13,12 @@ import (
 	"github.com/ecard/ecard/ledger"
 )
 
-// admin signs in an operator of the card office and returns a request
+// operator signs in an operator of the card office and returns a request
 // function that carries its token.
-func (w *world) admin() func(method, path string, body any) reply {
+func (w *world) operator() func(method, path string, body any) reply {
 	w.t.Helper()
-	if _, err := w.ledger.CreateAdmin(context.Background(), "office", "office-password-1", ledger.RoleOperator); err != nil {
-		w.t.Fatal(err)
-	}
-	raw, _ := json.Marshal(map[string]string{"username": "office", "password": "office-password-1"})
-	r := w.send("POST", "/admin/api/v1/auth/login", raw, nil)
-	if r.status != 200 {
-		w.t.Fatalf("admin login: %s", r.body)
-	}
-	token := r.str("access_token")
-	return func(method, path string, body any) reply {
-		raw, _ := json.Marshal(body)
-		if body == nil {
-			raw = nil
-		}
-		return w.send(method, path, raw, map[string]string{"Authorization": "Bearer " + token})
-	}
+	token := w.admin(ledger.RoleOperator)
+	return func(method, path string, body any) reply { return w.adminDo(token, method, path, body) }
 }
 
 func (w *world) refusedEverywhere(number, password, payCode, idCode, tag string) {
@@ -54,7 +40,7 @@ func TestClosedHolderRefusedEverywhere(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 		w := newWorld(t, db)
 		ctx := context.Background()
-		office := w.admin()
+		office := w.operator()
 		r := office("POST", "/admin/api/v1/subsidies", map[string]any{"school": "demo", "name": "餐补",
 			"lines": []map[string]any{{"number": "2024001", "amount": 800, "expires_at": "2099-01-01"}}})
 		if r.status != 400 || r.code() != "INVALID_REQUEST" {
@@ -111,7 +97,7 @@ func TestVisitorExpiresEverywhere(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 		w := newWorld(t, db)
 		ctx := context.Background()
-		office := w.admin()
+		office := w.operator()
 		expires := w.clock.Now().Add(30 * time.Second).UTC().Format(time.RFC3339)
 		r := office("POST", "/admin/api/v1/visitors", map[string]any{"school": "demo", "name": "王访客", "expires_at": expires})
 		if r.status != 201 {
