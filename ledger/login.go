@@ -27,7 +27,10 @@ func (l *Ledger) Login(ctx context.Context, schoolCode, number, password string)
 		matches(password, l.dummyHash)
 		return Holder{}, refuse(CodeInvalidCredentials, "wrong number or password")
 	}
-	return h, l.checkPassword(ctx, school, h, password)
+	if err := l.checkPassword(ctx, school, h, password); err != nil {
+		return h, err
+	}
+	return h, h.CanSignIn(l.now())
 }
 
 // CheckPassword verifies a holder's login password with the same lockout as

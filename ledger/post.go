@@ -114,6 +114,7 @@ func (l *Ledger) recordNew(ctx context.Context, e *Entry, build func(tx *gorm.DB
 	if err != nil {
 		return Entry{}, err
 	}
+	l.markActive(ctx, e)
 	return *e, nil
 }
 
