@@ -83,12 +83,14 @@ export function when(iso) {
 }
 
 // streamEvents reads server-sent events with fetch, since EventSource cannot
-// send the bearer token. It reconnects until signal aborts.
-export async function streamEvents(url, token, onEvent, signal) {
+// send the bearer token. It reconnects until signal aborts. onOpen runs once
+// the server has subscribed the stream (it sends headers only then).
+export async function streamEvents(url, token, onEvent, signal, onOpen) {
   while (!signal.aborted) {
     try {
       const res = await fetch(url, { headers: { Authorization: 'Bearer ' + token(), Accept: 'text/event-stream' }, signal })
       if (res.status === 401) return
+      if (onOpen) onOpen()
       const reader = res.body.pipeThrough(new TextDecoderStream()).getReader()
       let buf = ''
       for (;;) {

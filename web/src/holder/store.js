@@ -27,6 +27,13 @@ export function signIn(answer) {
   localStorage.setItem('ecard.session', JSON.stringify({ access: session.access, refresh: session.refresh, holder: session.holder }))
 }
 
+// changed records that an initial password or PIN has been replaced.
+export function changed(kind) {
+  if (!session.holder) return
+  session.holder = { ...session.holder, [kind === 'pin' ? 'must_change_pin' : 'must_change_password']: false }
+  localStorage.setItem('ecard.session', JSON.stringify({ access: session.access, refresh: session.refresh, holder: session.holder }))
+}
+
 export function signOut() {
   session.access = ''
   session.refresh = ''
