@@ -27,9 +27,9 @@ const chromiumPath = "/usr/bin/chromium"
 const browserGuard = 30 * time.Second
 
 type browserPage struct {
-	t    *testing.T
-	ctx  context.Context
-	base string
+	t       *testing.T
+	ctx     context.Context
+	base    string
 	mu      sync.Mutex
 	away    []string // requests that left the server's origin
 	started bool
@@ -141,7 +141,9 @@ func hasText(sel, text string) chromedp.Action[chromedp.Void] {
 
 func click(sel string) chromedp.Action[chromedp.Void] { return chromedp.Click(chromedp.CSS(sel)) }
 
-func visible(sel string) chromedp.Action[chromedp.Void] { return chromedp.WaitVisible(chromedp.CSS(sel)) }
+func visible(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.WaitVisible(chromedp.CSS(sel))
+}
 
 // fill types into a field; setValue is for inputs keys cannot fill (dates).
 func fill(sel, value string) chromedp.Action[chromedp.Void] {
@@ -199,6 +201,9 @@ func TestBrowserStudentPaysWithTheCode(t *testing.T) {
 		t.Fatalf("home balance %q", got)
 	}
 	b.shot("home")
+	b.run(click(".bar-btn.end"), hasText("#app", "Balance"))
+	b.shot("home-en")
+	b.run(click(".bar-btn.end"), hasText("#app", "余额"))
 
 	b.run(click(`a[href="#/topup"]`), visible("#topup-pay"))
 	b.shot("topup")

@@ -72,7 +72,7 @@ export const pages = {
     title: '充值订单',
     list: { url: '/topups', filters: [schoolF, { key: 'status', label: '状态', type: 'select', options: [['', '全部'], ['created', '待支付'], ['paid', '已支付'], ['closed', '已关闭'], ['refunded', '已退款']] },
       { key: 'channel', label: '渠道', type: 'select', options: [['', '全部'], ['wechatpay', '微信支付'], ['alipay', '支付宝'], ['sandbox', '演示支付']] }],
-      columns: [{ key: 'order_no', label: '订单号' }, { key: 'channel', label: '渠道', fmt: 'label' }, { key: 'payer', label: '付款方' }, { key: 'amount', label: '金额(元)', fmt: 'money' },
+      columns: [{ key: 'order_no', label: '订单号' }, { key: 'channel', label: '渠道', fmt: 'label' }, { key: 'payer', label: '付款方', fmt: 'label' }, { key: 'amount', label: '金额(元)', fmt: 'money' },
         { key: 'status', label: '状态', fmt: 'label' }, { key: 'created_at', label: '下单', fmt: 'time' }, { key: 'paid_at', label: '支付', fmt: 'time' }] },
     actions: [{ label: '退款', danger: true, when: (r) => r.status === 'paid', path: (r) => '/topups/' + encodeURIComponent(r.order_no) + '/refund', confirm: '将原路退回这笔充值，确定？' }],
   },

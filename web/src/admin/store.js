@@ -29,7 +29,7 @@ const labels = {
   active: '正常', lost: '挂失', frozen: '冻结', expired: '过期', closed: '已销户', replaced: '已换卡', disabled: '停用',
   created: '待支付', paid: '已支付', refunded: '已退款', student: '学生', staff: '教职工', visitor: '访客',
   pos: '收银机', gate: '门禁', kiosk: '自助机', superadmin: '超级管理员', operator: '操作员', auditor: '审计员',
-  wechatpay: '微信支付', alipay: '支付宝', sandbox: '演示支付', issued: '已发放', gap: '断号', repeat: '重复',
+  wechatpay: '微信支付', alipay: '支付宝', sandbox: '演示支付', issued: '已发放', gap: '断号', repeat: '重复', parent: '家长', holder: '本人',
 }
 export function show(value, fmt) {
   if (value === undefined || value === null || value === '') return '—'

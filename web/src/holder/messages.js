@@ -16,7 +16,7 @@ export const messages = {
     lossDone: '已挂失', lossCancelled: '已解除挂失',
     loginPassword: '登录密码', pin: '支付密码（6 位数字）', oldValue: '原密码', newValue: '新密码', save: '保存',
     saved: '已保存', pinForLimits: '支付密码', schoolMax: '学校上限 {v} 元', language: 'English',
-    mustChange: '您正在使用初始密码，请先修改。', kind: '类型', lossActive: '卡片已挂失，付款码不可用。',
+    mustChange: '您正在使用初始密码，请先修改。', ch_sandbox: '演示支付', ch_wechatpay: '微信支付', ch_alipay: '支付宝', kind: '类型', lossActive: '卡片已挂失，付款码不可用。',
   },
   en: {
     app: 'Campus Card', login: 'Sign in', school: 'School', number: 'Student / staff number', password: 'Password', logout: 'Sign out',
@@ -35,6 +35,6 @@ export const messages = {
     lossDone: 'Loss reported', lossCancelled: 'Loss report cancelled',
     loginPassword: 'Login password', pin: 'Payment PIN (6 digits)', oldValue: 'Current', newValue: 'New', save: 'Save',
     saved: 'Saved', pinForLimits: 'Payment PIN', schoolMax: 'School maximum {v} CNY', language: '中文',
-    mustChange: 'You are using an initial password; please change it first.', kind: 'Kind', lossActive: 'The card is reported lost; pay codes are off.',
+    mustChange: 'You are using an initial password; please change it first.', ch_sandbox: 'Sandbox', ch_wechatpay: 'WeChat Pay', ch_alipay: 'Alipay', kind: 'Kind', lossActive: 'The card is reported lost; pay codes are off.',
   },
 }
