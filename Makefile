@@ -25,9 +25,11 @@ lint:
 
 # Throughput on SQLite (and PostgreSQL when ECARD_TEST_DATABASE_URL is set):
 # ledger payments/s with 1 and 32 payers; codes issued/s, identity checks/s and
-# payments/s end to end through HTTP; raw Ed25519 verifies/s beside them.
+# payments/s end to end through HTTP; raw Ed25519 verifies/s beside them;
+# provider notifications credited/s.
 bench:
 	$(GO) test ./ledger -run '^$$' -bench BenchmarkPayments -benchtime 3s -timeout 30m
+	$(GO) test ./bff -run '^$$' -bench BenchmarkNotifications -benchtime 2s -timeout 30m
 	$(GO) test ./qrcode ./terminalgw -run '^$$' -bench . -benchtime 2s -timeout 30m
 
 # A long random run of the ledger property test; the seed is printed.

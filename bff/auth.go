@@ -104,6 +104,9 @@ func (s *Server) handleWeChatLogin(c fiber.Ctx) error {
 	}
 	h, err := s.ledger.HolderByOpenID(c.Context(), sess.OpenID)
 	if err == nil {
+		if err := h.CanSignIn(s.now()); err != nil {
+			return err
+		}
 		t, err := s.sessions.start(c.Context(), h.ID, h.SchoolID)
 		if err != nil {
 			return err

@@ -20,6 +20,10 @@ func writeError(c fiber.Ctx, code, detail string) error {
 // ledger refusals keep their code, Fiber's own errors map to the nearest one,
 // anything else is logged and answered INTERNAL without detail.
 func (s *Server) errorHandler(c fiber.Ctx, err error) error {
+	var batch *ledger.BatchError
+	if errors.As(err, &batch) {
+		return writeLineErrors(c, batch)
+	}
 	if code := ledger.ErrorCode(err); code != "" {
 		var le *ledger.Error
 		errors.As(err, &le)

@@ -10,29 +10,45 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/ecard/ecard/bff"
+	"github.com/ecard/ecard/bff/alipay/alipaytest"
 	"github.com/ecard/ecard/bff/payment"
 	"github.com/ecard/ecard/internal/testdb"
 	"github.com/ecard/ecard/ledger"
 )
 
+// propertyChannel is how the property test pays and forges at one provider.
+type propertyChannel struct {
+	name  string
+	pay   func(orderNo string, pay payment.Pay) (payment.Callback, error)
+	forge func(orderNo string, amountFen int64) payment.Callback
+}
+
 // TestPropertyNotificationsCreditEachPaidOrderOnce throws duplicated,
 // reordered, forged and concurrent notifications at many orders on two
 // nodes, with the settlement job running meanwhile, and then checks that the
-// ledger verifies and each paid order was credited exactly once.
+// ledger verifies and each paid order was credited exactly once; for the
+// sandbox and for Alipay.
 func TestPropertyNotificationsCreditEachPaidOrderOnce(t *testing.T) {
 	rounds := 6
 	if testing.Short() {
 		rounds = 2
 	}
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
-		h := newPayHarness(t, db)
-		node2 := h.server(func(d *bff.Deps) {
-			d.Payments = bff.Payments{Providers: map[string]payment.Provider{payment.ChannelSandbox: h.sandbox},
-				PublicURL: "https://card.example.edu", OrderTTL: 15 * time.Minute, SettleAfter: 3 * time.Minute}
-		})
+		var ap *alipaytest.Server
+		h := newPayHarness(t, db, withAlipay(t, &ap))
+		node2 := h.server(func(d *bff.Deps) { d.Payments = h.payments })
 		nodes := []*bff.Server{h.srv, node2}
 		holders := []int64{h.holder.ID, h.other.ID}
-		for round := 0; round < rounds; round++ {
+		channels := []propertyChannel{
+			{payment.ChannelSandbox, func(no string, _ payment.Pay) (payment.Callback, error) { return h.sandbox.Pay(no) },
+				func(no string, amount int64) payment.Callback {
+					cb, _ := h.sandbox.Sign(no, "FORGED", amount, h.clock.Now())
+					return cb
+				}},
+			{payment.ChannelAlipay, func(_ string, pay payment.Pay) (payment.Callback, error) { return ap.Pay(pay) }, ap.NotificationFor},
+		}
+		for i := 0; i < rounds*len(channels); i++ {
+			round, ch := i, channels[i%len(channels)]
 			rng := rand.New(rand.NewPCG(uint64(round), 42))
 			want := map[int64]int64{}
 			for _, id := range holders {
@@ -48,17 +64,16 @@ func TestPropertyNotificationsCreditEachPaidOrderOnce(t *testing.T) {
 			for i := 0; i < 24; i++ {
 				holder := holders[rng.IntN(len(holders))]
 				amount := int64(100 + rng.IntN(20000))
-				no := h.directOrder(holder, amount)
+				no, pay := h.providerOrder(ch.name, holder, amount)
 				orders = append(orders, no)
-				// Forged amounts and signatures arrive for any order.
+				// Forged amounts arrive for any order.
 				if rng.IntN(3) == 0 {
-					bad, _ := h.sandbox.Sign(no, "FORGED", amount+1, h.clock.Now())
-					deliveries = append(deliveries, sent{cb: bad})
+					deliveries = append(deliveries, sent{cb: ch.forge(no, amount+1)})
 				}
 				if rng.IntN(4) == 0 {
 					continue // never paid
 				}
-				cb, err := h.sandbox.Pay(no)
+				cb, err := ch.pay(no, pay)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -80,7 +95,7 @@ func TestPropertyNotificationsCreditEachPaidOrderOnce(t *testing.T) {
 				go func(w int) {
 					defer wg.Done()
 					for d := range work {
-						st := notify(t, nodes[w%2], "sandbox", d.cb)
+						st := notify(t, nodes[w%2], ch.name, d.cb)
 						if d.valid != (st == 200) {
 							t.Errorf("valid=%v notification answered %d", d.valid, st)
 						}
@@ -126,14 +141,22 @@ func TestPropertyNotificationsCreditEachPaidOrderOnce(t *testing.T) {
 
 // directOrder opens a sandbox order without the HTTP rate limit.
 func (h *payHarness) directOrder(holderID, amount int64) string {
+	no, _ := h.providerOrder(payment.ChannelSandbox, holderID, amount)
+	return no
+}
+
+// providerOrder opens an order at a provider without the HTTP rate limit.
+func (h *payHarness) providerOrder(channel string, holderID, amount int64) (string, payment.Pay) {
 	h.t.Helper()
 	o, err := h.ledger.CreateOrder(context.Background(), ledger.NewOrder{SchoolID: h.school.ID, HolderID: holderID,
-		Channel: "sandbox", Scene: "h5", Payer: ledger.PayerHolder, AmountFen: amount, TTL: 15 * time.Minute})
+		Channel: channel, Scene: "h5", Payer: ledger.PayerHolder, AmountFen: amount, TTL: 15 * time.Minute})
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	if _, err := h.sandbox.Prepay(context.Background(), payment.Order{OrderNo: o.OrderNo, AmountFen: amount}); err != nil {
+	pay, err := h.payments.Providers[channel].Prepay(context.Background(), payment.Order{OrderNo: o.OrderNo, AmountFen: amount,
+		Subject: "校园卡充值", Scene: o.Scene, NotifyURL: h.payments.PublicURL + "/pay/notify/" + channel, ExpiresAt: o.ExpiresAt})
+	if err != nil {
 		h.t.Fatal(err)
 	}
-	return o.OrderNo
+	return o.OrderNo, pay
 }

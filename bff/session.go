@@ -73,6 +73,9 @@ func (s *sessions) start(ctx context.Context, holderID, schoolID int64) (tokens,
 	if err := s.redis.Set(ctx, s.sessKey(sid), fmt.Sprintf("%d:%d", holderID, schoolID), refreshTTL).Err(); err != nil {
 		return tokens{}, err
 	}
+	if err := s.remember(ctx, holderID, sid); err != nil {
+		return tokens{}, err
+	}
 	return s.issue(ctx, sid, holderID, schoolID)
 }
 

@@ -110,6 +110,11 @@ func (s *Server) openOrder(c fiber.Ctx, in ledger.NewOrder, openID string) (orde
 	if err != nil {
 		return orderView{}, err
 	}
+	if sc, ok := pr.(payment.SceneChecker); ok {
+		if err := sc.CheckScene(in.Scene); err != nil {
+			return orderView{}, invalid("%v", err)
+		}
+	}
 	in.TTL = s.payments.OrderTTL
 	o, err := s.ledger.CreateOrder(c.Context(), in)
 	if err != nil {

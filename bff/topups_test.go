@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"io"
 	"net/http/httptest"
 	"net/url"
 	"sync"
@@ -24,16 +25,18 @@ import (
 // payHarness is a harness whose server offers the sandbox provider.
 type payHarness struct {
 	*harness
-	sandbox *sandbox.Provider
+	sandbox  *sandbox.Provider
+	payments bff.Payments // the server's, for another node
 }
 
 // newPayHarness builds the harness; extra makes more providers on the
 // harness clock.
-func newPayHarness(t *testing.T, db *gorm.DB, extra ...func(now func() time.Time) payment.Provider) *payHarness {
+func newPayHarness(t testing.TB, db *gorm.DB, extra ...func(now func() time.Time) payment.Provider) *payHarness {
 	t.Helper()
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	var sb *sandbox.Provider
+	var payments bff.Payments
 	h := newHarness(t, db, func(d *bff.Deps) {
 		var err error
 		if sb, err = sandbox.New(key, d.Now); err != nil {
@@ -45,8 +48,9 @@ func newPayHarness(t *testing.T, db *gorm.DB, extra ...func(now func() time.Time
 			p := mk(d.Now)
 			d.Payments.Providers[p.Channel()] = p
 		}
+		payments = d.Payments
 	})
-	return &payHarness{harness: h, sandbox: sb}
+	return &payHarness{harness: h, sandbox: sb, payments: payments}
 }
 
 func (h *payHarness) wallet(holderID int64) int64 {
@@ -70,14 +74,39 @@ func (h *payHarness) order(token string, amount int64) string {
 // notify delivers a callback to the notify endpoint of srv.
 func notify(t testing.TB, srv *bff.Server, channel string, cb payment.Callback) int {
 	t.Helper()
+	status, _ := deliver(t, srv, channel, cb)
+	return status
+}
+
+// deliverCopies delivers n copies of a callback at once, alternating between
+// nodes, and answers each copy's status and body.
+func deliverCopies(t testing.TB, nodes []*bff.Server, channel string, cb payment.Callback, n int) ([]int, []string) {
+	t.Helper()
+	statuses, bodies := make([]int, n), make([]string, n)
+	var wg sync.WaitGroup
+	for i := range statuses {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			statuses[i], bodies[i] = deliver(t, nodes[i%len(nodes)], channel, cb)
+		}(i)
+	}
+	wg.Wait()
+	return statuses, bodies
+}
+
+// deliver delivers a callback and answers the status and the body.
+func deliver(t testing.TB, srv *bff.Server, channel string, cb payment.Callback) (int, string) {
+	t.Helper()
 	req := httptest.NewRequest("POST", "/pay/notify/"+channel, bytes.NewReader(cb.Body))
 	req.Header = cb.Header.Clone()
 	res, err := srv.App().Test(req, fiber.TestConfig{Timeout: 0}) // no timeout: -race on SQLite is slow
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = res.Body.Close()
-	return res.StatusCode
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(body)
 }
 
 func TestHolderTopUpThroughTheSandbox(t *testing.T) {
@@ -248,20 +277,7 @@ func TestDuplicateNotificationsOnTwoNodesCreditOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		before := h.wallet(h.holder.ID)
-		var wg sync.WaitGroup
-		statuses := make([]int, 16)
-		for i := range statuses {
-			wg.Add(1)
-			go func(i int) {
-				defer wg.Done()
-				srv := h.srv
-				if i%2 == 1 {
-					srv = node2
-				}
-				statuses[i] = notify(t, srv, "sandbox", cb)
-			}(i)
-		}
-		wg.Wait()
+		statuses, _ := deliverCopies(t, []*bff.Server{h.srv, node2}, "sandbox", cb, 16)
 		for i, st := range statuses {
 			if st != 200 {
 				t.Errorf("copy %d answered %d", i, st)

@@ -72,6 +72,24 @@ type Alipay struct {
 	GatewayURL          string `koanf:"gateway_url"`
 }
 
+// problems names what an Alipay application turned on (app_id set) lacks.
+func (a Alipay) problems() []string {
+	if a.AppID == "" {
+		return nil
+	}
+	var problems []string
+	if a.PrivateKeyFile == "" {
+		problems = append(problems, "payments.alipay.private_key_file is required when payments.alipay.app_id is set")
+	}
+	if a.AlipayPublicKeyFile == "" {
+		problems = append(problems, "payments.alipay.alipay_public_key_file is required when payments.alipay.app_id is set")
+	}
+	if a.GatewayURL != "" && !strings.HasPrefix(a.GatewayURL, "https://") && !strings.HasPrefix(a.GatewayURL, "http://") {
+		problems = append(problems, "payments.alipay.gateway_url must be an http(s) URL")
+	}
+	return problems
+}
+
 // Jobs are the scheduled jobs inside `ecard serve`.
 type Jobs struct {
 	Enabled bool `koanf:"enabled"`
@@ -197,6 +215,7 @@ func (c Config) validate() error {
 	if c.Payments.OrderTTL < time.Minute || c.Payments.OrderTTL > 2*time.Hour || c.Payments.SettleAfter < 10*time.Second {
 		problems = append(problems, "payments.order_ttl must be 1m to 2h and payments.settle_after at least 10s")
 	}
+	problems = append(problems, c.Payments.Alipay.problems()...)
 	if len(c.Secrets.JWTKey) < 32 {
 		problems = append(problems, "secrets.jwt_key must be at least 32 characters")
 	}

@@ -93,13 +93,16 @@ func (l *Ledger) History(ctx context.Context, holderID int64, f HistoryFilter) (
 }
 
 // spendsBalance says whether an entry lowered the holder's spendable balance:
-// a payment, or a move out of the wallet.
+// a payment, a move out of the wallet, a payout at closing, or subsidy going
+// back to the fund.
 func spendsBalance(kind, channel string) bool {
 	switch kind {
 	case EntryPayment:
 		return true
+	case EntryGrant: // subsidy going back to the fund
+		return channel == ChannelSubsidyExpiry || channel == ChannelSubsidyReturn
 	case EntryMove, EntryPost:
-		return strings.HasPrefix(channel, string(Wallet)+">")
+		return strings.HasPrefix(channel, string(Wallet)+">") || strings.HasPrefix(channel, ChannelPayout)
 	}
 	return false
 }

@@ -27,7 +27,10 @@ func (l *Ledger) Login(ctx context.Context, schoolCode, number, password string)
 		matches(password, l.dummyHash)
 		return Holder{}, refuse(CodeInvalidCredentials, "wrong number or password")
 	}
-	return h, l.checkPassword(ctx, school, h, password)
+	if err := l.checkPassword(ctx, school, h, password); err != nil {
+		return h, err
+	}
+	return h, h.CanSignIn(l.now())
 }
 
 // CheckPassword verifies a holder's login password with the same lockout as
@@ -153,6 +156,21 @@ func (l *Ledger) SetLost(ctx context.Context, holderID int64, password string, l
 	if err != nil {
 		return Holder{}, err
 	}
+	return l.setLost(ctx, h, lost)
+}
+
+// SetLostChecked is SetLost for a caller that has authenticated the holder
+// another way: a kiosk, by the card and its PIN.
+func (l *Ledger) SetLostChecked(ctx context.Context, holderID int64, lost bool) (Holder, error) {
+	h, err := l.HolderByID(ctx, holderID)
+	if err != nil {
+		return Holder{}, err
+	}
+	return l.setLost(ctx, h, lost)
+}
+
+func (l *Ledger) setLost(ctx context.Context, h Holder, lost bool) (Holder, error) {
+	holderID := h.ID
 	if h.Status == StatusClosed {
 		return Holder{}, refuse(CodeAccountClosed, "account %s is closed", h.Number)
 	}
@@ -161,7 +179,7 @@ func (l *Ledger) SetLost(ctx context.Context, holderID int64, password string, l
 	}
 	action := map[bool]string{true: "add", false: "remove"}[lost]
 	now := l.now()
-	err = l.inTx(ctx, func(tx *gorm.DB) error {
+	err := l.inTx(ctx, func(tx *gorm.DB) error {
 		res := tx.Model(&Holder{}).Where("id = ? AND lost = ?", holderID, !lost).Updates(map[string]any{"lost": lost, "updated_at": now})
 		if res.Error != nil || res.RowsAffected == 0 {
 			return res.Error // already in that state: nothing to record

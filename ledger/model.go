@@ -153,6 +153,8 @@ type Terminal struct {
 	SecretSealed string    `json:"-"`
 	Status       string    `json:"status"`
 	CreatedAt    time.Time `json:"created_at"`
+	// LastSeenAt is when the gateway last heard from it (written at most once a minute).
+	LastSeenAt *time.Time `json:"last_seen_at,omitempty"`
 }
 
 // Admin roles.

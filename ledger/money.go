@@ -172,7 +172,11 @@ func (l *Ledger) Pay(ctx context.Context, in Payment) (Entry, error) {
 		if err != nil {
 			return err
 		}
-		fromSubsidy := min(in.AmountFen, max(0, accts[Subsidy].BalanceFen-accts[Subsidy].HeldFen))
+		spendable, err := l.spendableSubsidy(tx, accts[Subsidy])
+		if err != nil {
+			return err
+		}
+		fromSubsidy := min(in.AmountFen, spendable)
 		fromWallet := in.AmountFen - fromSubsidy
 		var legs []leg
 		if fromSubsidy > 0 {
@@ -183,6 +187,11 @@ func (l *Ledger) Pay(ctx context.Context, in Payment) (Entry, error) {
 		}
 		if _, err := l.post(tx, e, legs); err != nil {
 			return err
+		}
+		if fromSubsidy > 0 {
+			if err := l.useSubsidyLines(tx, e, in.HolderID, fromSubsidy); err != nil {
+				return err
+			}
 		}
 		return l.setBalanceAfter(tx, e, in.HolderID)
 	})
@@ -346,6 +355,11 @@ func (l *Ledger) Refund(ctx context.Context, in Refund) (Entry, error) {
 		}
 		if _, err := l.post(tx, e, legs); err != nil {
 			return err
+		}
+		if toSubsidy > 0 {
+			if err := l.restoreSubsidyLines(tx, e, payment.ID, toSubsidy); err != nil {
+				return err
+			}
 		}
 		return l.setBalanceAfter(tx, e, *payment.HolderID)
 	})

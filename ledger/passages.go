@@ -54,7 +54,9 @@ type DenylistChange struct {
 	Version  int64  `json:"version"`
 	HolderID int64  `json:"holder_id"`
 	Number   string `json:"number"`
-	Action   string `json:"action"`
+	// CardUID names one replaced card; empty for the holder as a whole.
+	CardUID string `json:"card_uid,omitempty"`
+	Action  string `json:"action"`
 }
 
 // maxDenylistPage bounds one answer; a terminal asks again from the version it got.
@@ -64,7 +66,7 @@ const maxDenylistPage = 1000
 // version to ask from next time.
 func (l *Ledger) Denylist(ctx context.Context, schoolID, since int64) ([]DenylistChange, int64, error) {
 	var rows []DenylistChange
-	err := l.db.WithContext(ctx).Raw(`SELECT d.id AS version, d.holder_id, h.number, d.action FROM denylist_events d
+	err := l.db.WithContext(ctx).Raw(`SELECT d.id AS version, d.holder_id, h.number, COALESCE(d.card_uid, '') AS card_uid, d.action FROM denylist_events d
 		JOIN holders h ON h.id = d.holder_id WHERE d.school_id = ? AND d.id > ? ORDER BY d.id LIMIT ?`,
 		schoolID, since, maxDenylistPage).Scan(&rows).Error
 	if err != nil {

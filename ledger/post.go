@@ -24,6 +24,9 @@ const maxLegs = 8
 type leg struct {
 	from, to Account
 	amount   int64
+	// overdraft lets the debited holder account go this far below zero: only
+	// a card purse settling offline spending, within the school's cap.
+	overdraft int64
 }
 
 // errDuplicate says the idempotency key is taken: return the first result.
@@ -111,6 +114,7 @@ func (l *Ledger) recordNew(ctx context.Context, e *Entry, build func(tx *gorm.DB
 	if err != nil {
 		return Entry{}, err
 	}
+	l.markActive(ctx, e)
 	return *e, nil
 }
 
@@ -152,6 +156,7 @@ func (l *Ledger) post(tx *gorm.DB, e *Entry, legs []leg) (map[int64]int64, error
 	}
 	delta := map[int64]int64{}
 	holderOwned := map[int64]bool{}
+	floor := map[int64]int64{}
 	var total int64
 	for _, g := range legs {
 		if g.amount <= 0 || g.from.ID == g.to.ID || g.from.ID == 0 || g.to.ID == 0 ||
@@ -162,6 +167,7 @@ func (l *Ledger) post(tx *gorm.DB, e *Entry, legs []leg) (map[int64]int64, error
 		delta[g.to.ID] += g.amount
 		holderOwned[g.from.ID] = g.from.HolderID != nil
 		holderOwned[g.to.ID] = g.to.HolderID != nil
+		floor[g.from.ID] = min(floor[g.from.ID], -g.overdraft)
 		total += g.amount
 	}
 	ids := make([]int64, 0, len(delta))
@@ -181,7 +187,7 @@ func (l *Ledger) post(tx *gorm.DB, e *Entry, legs []leg) (map[int64]int64, error
 		var err error
 		if d < 0 && holderOwned[id] {
 			err = tx.Raw(`UPDATE accounts SET balance_fen = balance_fen + ?
-				WHERE id = ? AND balance_fen - held_fen + ? >= 0 RETURNING balance_fen`, d, id, d).Scan(&rows).Error
+				WHERE id = ? AND balance_fen - held_fen + ? >= ? RETURNING balance_fen`, d, id, d, floor[id]).Scan(&rows).Error
 		} else {
 			err = tx.Raw(`UPDATE accounts SET balance_fen = balance_fen + ? WHERE id = ? RETURNING balance_fen`, d, id).Scan(&rows).Error
 		}

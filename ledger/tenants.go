@@ -149,44 +149,49 @@ func InitialSecret(rule, idLast6 string) string {
 // CreateHolder adds a holder with its four accounts. The initial login
 // password and PIN must be changed.
 func (l *Ledger) CreateHolder(ctx context.Context, in NewHolder) (Holder, error) {
-	if !numberPattern.MatchString(in.Number) {
-		return Holder{}, refuse(CodeInvalidRequest, "number must be 1-32 letters or digits")
-	}
-	if !validName(in.Name, 64) {
-		return Holder{}, refuse(CodeInvalidRequest, "name must be 1-64 characters")
-	}
-	if in.Kind != KindStudent && in.Kind != KindStaff && in.Kind != KindVisitor {
-		return Holder{}, refuse(CodeInvalidRequest, "kind must be student, staff or visitor")
-	}
-	if in.Kind == KindVisitor && in.ExpiresAt == nil {
-		return Holder{}, refuse(CodeInvalidRequest, "a visitor needs an expiry")
-	}
-	if in.ExpiresAt != nil && !in.ExpiresAt.After(l.now()) {
-		return Holder{}, refuse(CodeInvalidRequest, "expiry must be in the future")
-	}
 	school, err := l.SchoolByID(ctx, in.SchoolID)
 	if err != nil {
 		return Holder{}, err
 	}
-	if school.InitialPasswordRule == "id_last6" && !idLast6.MatchString(in.IDLast6) {
-		return Holder{}, refuse(CodeInvalidRequest, "id-last6 must be six characters: five digits and a digit or X")
-	}
-	if in.IDLast6 != "" && !idLast6.MatchString(in.IDLast6) {
-		return Holder{}, refuse(CodeInvalidRequest, "id-last6 must be six characters: five digits and a digit or X")
+	if err := l.checkNewHolder(school, in); err != nil {
+		return Holder{}, err
 	}
 	if exists(l.db.WithContext(ctx), &Holder{}, "school_id = ? AND number = ?", in.SchoolID, in.Number) {
 		return Holder{}, refuse(CodeConflict, "number %s exists at school %s", in.Number, school.Code)
 	}
-	secret := InitialSecret(school.InitialPasswordRule, in.IDLast6)
-	// Hash outside the transaction: argon2id is slow on purpose.
-	pwHash, err := l.argon2.hash(secret)
+	// Hash outside the transaction: argon2id is slow on purpose. The initial
+	// password and PIN are the same secret, so one hash serves both.
+	hash, err := l.argon2.hash(InitialSecret(school.InitialPasswordRule, in.IDLast6))
 	if err != nil {
 		return Holder{}, err
 	}
-	pinHash, err := l.argon2.hash(secret)
-	if err != nil {
-		return Holder{}, err
+	return l.insertHolder(ctx, school, in, hash)
+}
+
+// checkNewHolder validates a new holder against its school's rules.
+func (l *Ledger) checkNewHolder(school School, in NewHolder) error {
+	switch {
+	case !numberPattern.MatchString(in.Number):
+		return refuse(CodeInvalidRequest, "number must be 1-32 letters or digits")
+	case !validName(in.Name, 64):
+		return refuse(CodeInvalidRequest, "name must be 1-64 characters")
+	case in.Kind != KindStudent && in.Kind != KindStaff && in.Kind != KindVisitor:
+		return refuse(CodeInvalidRequest, "kind must be student, staff or visitor")
+	case in.Kind == KindVisitor && in.ExpiresAt == nil:
+		return refuse(CodeInvalidRequest, "a visitor needs an expiry")
+	case in.ExpiresAt != nil && !in.ExpiresAt.After(l.now()):
+		return refuse(CodeInvalidRequest, "expiry must be in the future")
+	case (school.InitialPasswordRule == "id_last6" || in.IDLast6 != "") && !idLast6.MatchString(in.IDLast6):
+		return refuse(CodeInvalidRequest, "id-last6 must be six characters: five digits and a digit or X")
+	case len(in.DormBuilding) > 32:
+		return refuse(CodeInvalidRequest, "dorm building must be at most 32 characters")
 	}
+	return nil
+}
+
+// insertHolder stores a checked holder whose initial secret hashes to
+// secretHash, with its four accounts, in one transaction.
+func (l *Ledger) insertHolder(ctx context.Context, school School, in NewHolder, secretHash string) (Holder, error) {
 	now := l.now()
 	var expires *time.Time
 	if in.ExpiresAt != nil {
@@ -195,9 +200,9 @@ func (l *Ledger) CreateHolder(ctx context.Context, in NewHolder) (Holder, error)
 	}
 	h := Holder{SchoolID: in.SchoolID, Number: in.Number, Name: strings.TrimSpace(in.Name), Kind: in.Kind,
 		Status: StatusActive, ExpiresAt: expires, DormBuilding: in.DormBuilding,
-		PasswordHash: pwHash, PINHash: pinHash, MustChangePassword: true, MustChangePIN: true,
+		PasswordHash: secretHash, PINHash: secretHash, MustChangePassword: true, MustChangePIN: true,
 		CreatedAt: now, UpdatedAt: now}
-	err = l.inTx(ctx, func(tx *gorm.DB) error {
+	err := l.inTx(ctx, func(tx *gorm.DB) error {
 		if exists(tx, &Holder{}, "school_id = ? AND number = ?", in.SchoolID, in.Number) {
 			return refuse(CodeConflict, "number %s exists at school %s", in.Number, school.Code)
 		}

@@ -62,7 +62,7 @@ func (g *Gateway) handleAccess(c fiber.Ctx) error {
 	return g.once(c, req.RequestID, func() (any, error) {
 		ctx := c.Context()
 		if req.CardUID != "" {
-			return g.decide(c, t, req.RequestID, nil, "deny", reasonUnknownID)
+			return g.accessByCard(c, t, req)
 		}
 		code, err := g.codes.Verify(ctx, req.Code)
 		if ledger.ErrorCode(err) == "CODE_EXPIRED" {
@@ -81,23 +81,28 @@ func (g *Gateway) handleAccess(c fiber.Ctx) error {
 		if err != nil {
 			return nil, err
 		}
-		school, err := g.ledger.SchoolByID(ctx, h.SchoolID)
-		if err != nil {
-			return nil, err
-		}
-		decision, reason := "allow", ""
-		switch state := h.State(g.now()); {
-		case state == ledger.StatusClosed || state == "expired":
-			decision, reason = "deny", reasonClosed
-		case state == "lost":
-			decision, reason = "deny", reasonLost
-		case state == ledger.StatusFrozen && !school.FrozenMayPassGates:
-			decision, reason = "deny", reasonFrozen
-		case !admits(t.Place, h):
-			decision, reason = "deny", reasonNotHere
-		}
-		return g.decide(c, t, req.RequestID, &h, decision, reason)
+		return g.decideHolder(c, t, req.RequestID, h)
 	})
+}
+
+// decideHolder applies the holder's state and the gate's rules.
+func (g *Gateway) decideHolder(c fiber.Ctx, t ledger.Terminal, requestID string, h ledger.Holder) (any, error) {
+	school, err := g.ledger.SchoolByID(c.Context(), h.SchoolID)
+	if err != nil {
+		return nil, err
+	}
+	decision, reason := "allow", ""
+	switch state := h.State(g.now()); {
+	case state == ledger.StatusClosed || state == "expired":
+		decision, reason = "deny", reasonClosed
+	case state == "lost":
+		decision, reason = "deny", reasonLost
+	case state == ledger.StatusFrozen && !school.FrozenMayPassGates:
+		decision, reason = "deny", reasonFrozen
+	case !admits(t.Place, h):
+		decision, reason = "deny", reasonNotHere
+	}
+	return g.decide(c, t, requestID, &h, decision, reason)
 }
 
 func (g *Gateway) decide(c fiber.Ctx, t ledger.Terminal, requestID string, h *ledger.Holder, decision, reason string) (any, error) {
@@ -127,6 +132,8 @@ func (g *Gateway) handleKeys(c fiber.Ctx) error {
 type denyEntry struct {
 	HolderID int64  `json:"holder_id"`
 	Number   string `json:"number"`
+	// CardUID names one replaced card; absent when the whole holder is meant.
+	CardUID string `json:"card_uid,omitempty"`
 }
 
 // handleDenylist returns the holders added to and removed from the offline
@@ -146,7 +153,7 @@ func (g *Gateway) handleDenylist(c fiber.Ctx) error {
 	}
 	added, removed := []denyEntry{}, []denyEntry{}
 	for _, ch := range changes {
-		e := denyEntry{HolderID: ch.HolderID, Number: ch.Number}
+		e := denyEntry{HolderID: ch.HolderID, Number: ch.Number, CardUID: ch.CardUID}
 		if ch.Action == "add" {
 			added = append(added, e)
 		} else {

@@ -125,6 +125,7 @@ func (g *Gateway) authenticate(c fiber.Ctx) error {
 		return fail("RATE_LIMITED", "terminal over %d requests a minute", requestsPerMinute)
 	}
 	c.Locals(localTerminal, t)
+	g.sawTerminal(c, t.ID)
 	return c.Next()
 }
 

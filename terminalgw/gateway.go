@@ -64,12 +64,13 @@ type Gateway struct {
 
 	mu        sync.Mutex
 	terminals map[string]cachedTerminal
+	lastSeen  map[string]time.Time // when this node last wrote a terminal's last_seen_at
 }
 
 // New builds the gateway.
 func New(d Deps) *Gateway {
 	return &Gateway{ledger: d.Ledger, redis: d.Redis, codes: d.Codes, log: d.Log, now: d.Now, prefix: d.KeyPrefix,
-		limiter: redis_rate.NewLimiter(d.Redis), terminals: map[string]cachedTerminal{}}
+		limiter: redis_rate.NewLimiter(d.Redis), terminals: map[string]cachedTerminal{}, lastSeen: map[string]time.Time{}}
 }
 
 // Register mounts the routes: every one behind the signed-request check.

@@ -18,6 +18,8 @@ type paymentRequest struct {
 	Code      string `json:"code"`
 	CardUID   string `json:"card_uid"`
 	PIN       string `json:"pin"`
+	// ChipHoldID, with card_uid, is the last write the chip records.
+	ChipHoldID int64 `json:"chip_hold_id"`
 }
 
 type maskedHolder struct {
@@ -31,6 +33,9 @@ type paymentAnswer struct {
 	Amount        int64        `json:"amount"`
 	BalanceAfter  int64        `json:"balance_after"`
 	Holder        maskedHolder `json:"holder"`
+	// Pending, after a card tap, is money the till writes onto the chip now
+	// and confirms (POST /tgw/v1/cards/claim/confirm).
+	Pending *chipWrite `json:"pending,omitempty"`
 }
 
 // MaskName hides the middle of a name for a till's screen: 王小明 -> 王*明,
@@ -58,6 +63,8 @@ func (r paymentRequest) validate() error {
 		return httpjson.Invalid("give exactly one of code and card_uid")
 	case len(r.Code) > 200 || len(r.CardUID) > 32 || !utf8.ValidString(r.Code):
 		return httpjson.Invalid("code or card_uid too long")
+	case r.ChipHoldID < 0 || (r.ChipHoldID > 0 && r.CardUID == ""):
+		return httpjson.Invalid("chip_hold_id must be a hold id, with card_uid")
 	case r.PIN != "" && !pinPattern.MatchString(r.PIN):
 		return httpjson.Invalid("pin must be 6 digits")
 	}
@@ -82,10 +89,10 @@ func (g *Gateway) handlePayment(c fiber.Ctx) error {
 		if e, found, err := g.ledger.EntryByKey(ctx, key); err != nil {
 			return nil, err
 		} else if found {
-			return g.approved(c, e)
+			return g.cardApproved(c, req, e)
 		}
 		if req.CardUID != "" {
-			return nil, fail(ledger.CodeNotFound, "no card with this uid")
+			return g.payByCard(c, t, req, key)
 		}
 		code, err := g.codes.Verify(ctx, req.Code)
 		if err != nil {

@@ -7,6 +7,7 @@ package payment
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"time"
 )
@@ -133,6 +134,23 @@ type Provider interface {
 	Refund(ctx context.Context, r Refund) (RefundResult, error)
 }
 
+// SceneChecker is implemented by a provider that serves only some scenes,
+// so an order it cannot serve is refused before it is recorded.
+type SceneChecker interface {
+	CheckScene(scene string) error
+}
+
 // ErrRefused wraps every refusal of ParseNotify (bad signature, stale,
 // malformed), so callers can tell a forged callback from a provider outage.
 var ErrRefused = errors.New("payment: notification refused")
+
+// LimitBody caps what can be read from a provider's answer at max bytes:
+// the SDKs read answers whole.
+func LimitBody(body io.ReadCloser, max int64) io.ReadCloser {
+	return limitedBody{io.LimitReader(body, max), body}
+}
+
+type limitedBody struct {
+	io.Reader
+	io.Closer
+}

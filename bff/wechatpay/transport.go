@@ -2,9 +2,10 @@ package wechatpay
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
+
+	"github.com/ecard/ecard/bff/payment"
 )
 
 // newHTTPClient wraps the configured client's transport. The SDK writes
@@ -57,11 +58,6 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp.Body = limitedBody{io.LimitReader(resp.Body, MaxResponseBytes), resp.Body}
+	resp.Body = payment.LimitBody(resp.Body, MaxResponseBytes)
 	return resp, nil
-}
-
-type limitedBody struct {
-	io.Reader
-	io.Closer
 }

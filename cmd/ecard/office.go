@@ -98,7 +98,9 @@ func (c *cli) holderCommand() *cobra.Command {
 	add.Flags().StringVar(&expires, "expires", "", "expiry (RFC 3339 or YYYY-MM-DD); required for visitors")
 	add.Flags().StringVar(&dorm, "dorm", "", "dorm building, for dorm gates")
 	requireFlags(add, "school", "number", "name", "kind")
-	return group("holder", "card holders", add)
+	cmd := group("holder", "card holders", add)
+	cmd.AddCommand(c.holderCloseCommand())
+	return cmd
 }
 
 func (c *cli) merchantCommand() *cobra.Command {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ecard/ecard/bff"
+	"github.com/ecard/ecard/bff/alipay"
 	"github.com/ecard/ecard/bff/payment"
 	"github.com/ecard/ecard/bff/sandbox"
 	"github.com/ecard/ecard/bff/wechatpay"
@@ -45,5 +46,25 @@ func newPayments(cfg config.Config) (bff.Payments, error) {
 		}
 		p.Providers[payment.ChannelWeChatPay] = wx
 	}
+	if a := cfg.Payments.Alipay; a.AppID != "" {
+		ap, err := newAlipay(a)
+		if err != nil {
+			return p, err
+		}
+		p.Providers[payment.ChannelAlipay] = ap
+	}
 	return p, nil
+}
+
+// newAlipay reads the keys named by payments.alipay and builds the provider.
+func newAlipay(a config.Alipay) (*alipay.Provider, error) {
+	key, err := os.ReadFile(a.PrivateKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("payments.alipay.private_key_file: %w", err)
+	}
+	pub, err := os.ReadFile(a.AlipayPublicKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("payments.alipay.alipay_public_key_file: %w", err)
+	}
+	return alipay.New(alipay.Config{AppID: a.AppID, PrivateKeyPEM: key, AlipayPublicKeyPEM: pub, GatewayURL: a.GatewayURL})
 }

@@ -38,6 +38,7 @@ var codes = map[string]info{
 	"CODE_USED":              {409, "付款码已使用", "code already used"},
 	"CODE_KIND":              {422, "码的类型不符", "wrong kind of code"},
 	"CARD_LOST":              {403, "卡已挂失", "card reported lost"},
+	"CARD_INVALID":           {422, "卡无效或已补办", "unknown or replaced card"},
 	"ACCOUNT_FROZEN":         {403, "账户已冻结", "account frozen"},
 	"ACCOUNT_CLOSED":         {403, "账户已注销或过期", "account closed or expired"},
 	"TERMINAL_AUTH":          {401, "终端认证失败", "terminal authentication failed"},

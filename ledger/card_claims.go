@@ -1,0 +1,171 @@
+package ledger
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ChipWriteTTL is how long a terminal has to write the chip and confirm. A
+// hold not confirmed by then is voided by the holds job: the money stays where
+// it was (pending money is written at the next tap instead).
+const ChipWriteTTL = 10 * time.Minute
+
+// chipChannels are the holds a terminal resolves by writing a card chip.
+var chipChannels = map[string]bool{"pending>purse": true, "wallet>purse": true, "purse>wallet": true}
+
+// ClaimPending reserves all of a holder's available pending money (待圈存) for
+// writing onto the card chip, once per key. found is false when nothing is
+// pending, or another claim already holds it: money is never reserved for two
+// writes at once.
+//
+// chipHoldID, when not zero, is the last write the card chip itself records:
+// that write is confirmed first (ReportChipWrite), so a write whose
+// confirmation never arrived is not made a second time.
+func (l *Ledger) ClaimPending(ctx context.Context, key string, schoolID, holderID, chipHoldID int64) (Entry, bool, error) {
+	if prior, found, err := l.entryByKey(ctx, key); err != nil || found {
+		return prior, found, err
+	}
+	if chipHoldID > 0 {
+		if err := l.ReportChipWrite(ctx, schoolID, holderID, chipHoldID); err != nil {
+			return Entry{}, false, err
+		}
+	}
+	b, err := l.HolderBalances(ctx, holderID)
+	if err != nil || b.PendingFen <= 0 {
+		return Entry{}, false, err
+	}
+	e, err := l.Reserve(ctx, Reserve{Key: key, SchoolID: schoolID, HolderID: holderID, From: Pending, To: Purse,
+		AmountFen: b.PendingFen, TTL: ChipWriteTTL, Memo: "圈存 claim onto the card"})
+	if ErrorCode(err) == CodeInsufficientFunds {
+		return Entry{}, false, nil // a concurrent claim holds it
+	}
+	return e, err == nil, err
+}
+
+// ReserveChipWrite reserves a transfer that needs the card chip written: wallet
+// to purse (the chip is credited) or purse to wallet (the chip is debited).
+func (l *Ledger) ReserveChipWrite(ctx context.Context, key string, schoolID, holderID int64, from, to AccountKind, amount int64) (Entry, error) {
+	if !chipChannels[string(from)+">"+string(to)] {
+		return Entry{}, refuse(CodeInvalidRequest, "cannot write %s to %s on a card", from, to)
+	}
+	return l.Reserve(ctx, Reserve{Key: key, SchoolID: schoolID, HolderID: holderID, From: from, To: to,
+		AmountFen: amount, TTL: ChipWriteTTL, Memo: "圈存机 transfer " + string(from) + ">" + string(to)})
+}
+
+// ConfirmChipWrite resolves a chip-write hold once, whatever the terminal
+// repeats: written posts the transfer, not written voids it (pending money
+// stays pending and is written again at the next tap — 补写). A confirmation
+// that arrives after the hold timed out still tells the truth about the
+// chip: the ledger follows it with a late move, so the money is neither lost
+// nor written twice.
+// Only a hold reserved under a key starting with reservedUnder (the
+// terminal's own) is confirmed; any other answers NOT_FOUND.
+func (l *Ledger) ConfirmChipWrite(ctx context.Context, schoolID, holdID int64, written bool, reservedUnder string) (Entry, error) {
+	var hold Hold
+	if err := first(l.db.WithContext(ctx), &hold, "hold", "entry_id = ? AND school_id = ?", holdID, schoolID); err != nil {
+		return Entry{}, err
+	}
+	var reserve Entry
+	if err := first(l.db.WithContext(ctx), &reserve, "hold", "id = ?", holdID); err != nil {
+		return Entry{}, err
+	}
+	if !chipChannels[reserve.Channel] || !strings.HasPrefix(reserve.IdempotencyKey, reservedUnder) {
+		return Entry{}, refuse(CodeNotFound, "hold %d is not a card write", holdID)
+	}
+	if !written {
+		e, err := l.Void(ctx, fmt.Sprintf("chip-write:%d:void", holdID), holdID)
+		if ErrorCode(err) == CodeConflict {
+			// Voided already by the timeout: the same outcome.
+			if r, found, ferr := l.holdResolution(ctx, holdID); ferr == nil && found && r.Kind == EntryVoid {
+				return r, nil
+			}
+		}
+		return e, err
+	}
+	e, err := l.Post(ctx, fmt.Sprintf("chip-write:%d:post", holdID), holdID)
+	if ErrorCode(err) != CodeConflict {
+		return e, err
+	}
+	r, found, ferr := l.holdResolution(ctx, holdID)
+	if ferr != nil {
+		return Entry{}, ferr
+	}
+	if !found {
+		if !l.now().Before(hold.ExpiresAt) {
+			// Expired but not yet voided: void it as the job would, then follow the chip.
+			if _, verr := l.Void(ctx, fmt.Sprintf("hold-expired:%d", holdID), holdID); verr != nil && ErrorCode(verr) != CodeConflict {
+				return Entry{}, verr
+			}
+			if r, found, ferr = l.holdResolution(ctx, holdID); ferr != nil || !found {
+				return Entry{}, firstError(ferr, err)
+			}
+		} else {
+			return Entry{}, err
+		}
+	}
+	if r.Kind == EntryPost {
+		return r, nil
+	}
+	if !strings.HasPrefix(r.IdempotencyKey, "hold-expired:") {
+		return Entry{}, refuse(CodeConflict, "hold %d was reported not written", holdID)
+	}
+	// Timed out, but the chip says written.
+	from, to, _ := strings.Cut(reserve.Channel, ">")
+	return l.Move(ctx, Move{Key: fmt.Sprintf("chip-write:%d:late", holdID), SchoolID: schoolID, HolderID: *reserve.HolderID,
+		From: AccountKind(from), To: AccountKind(to), AmountFen: hold.AmountFen, Memo: "late chip write confirmation"})
+}
+
+// holdResolution is the post or void entry that resolved a hold, if any.
+func (l *Ledger) holdResolution(ctx context.Context, holdID int64) (Entry, bool, error) {
+	var rows []Entry
+	if err := l.db.WithContext(ctx).Where("hold_of = ?", holdID).Limit(1).Find(&rows).Error; err != nil || len(rows) == 0 {
+		return Entry{}, false, err
+	}
+	return rows[0], true, nil
+}
+
+// HoldOpen tells whether a hold still waits for its post or void.
+func (l *Ledger) HoldOpen(ctx context.Context, holdID int64) (bool, error) {
+	_, found, err := l.holdResolution(ctx, holdID)
+	return !found, err
+}
+
+// ReportChipWrite takes a card chip's own record that hold holdID was written
+// onto it, from any terminal of the school: it confirms the write if that is
+// still needed. A hold that is not the holder's chip write, or that its
+// terminal reported unwritten, is ignored: the chip's record is only a hint
+// here, and the tap it came with must not fail for it.
+func (l *Ledger) ReportChipWrite(ctx context.Context, schoolID, holderID, holdID int64) error {
+	var reserve Entry
+	if err := first(l.db.WithContext(ctx), &reserve, "hold", "id = ? AND school_id = ? AND kind = ?", holdID, schoolID, EntryReserve); err != nil {
+		return ignoreRefusal(err)
+	}
+	if reserve.HolderID == nil || *reserve.HolderID != holderID {
+		return nil
+	}
+	// Claims reserved after the chip's last write were not written (the card
+	// is here, not at another till): release them first, so the money the
+	// chip already has can be followed.
+	var later []int64
+	if err := l.db.WithContext(ctx).Raw(`SELECT h.entry_id FROM holds h JOIN entries r ON r.id = h.entry_id
+		WHERE r.holder_id = ? AND r.channel = 'pending>purse' AND h.entry_id > ?
+		AND NOT EXISTS (SELECT 1 FROM entries x WHERE x.hold_of = h.entry_id) ORDER BY h.entry_id`, holderID, holdID).Scan(&later).Error; err != nil {
+		return err
+	}
+	for _, id := range later {
+		if _, err := l.ConfirmChipWrite(ctx, schoolID, id, false, ""); ignoreRefusal(err) != nil {
+			return err
+		}
+	}
+	_, err := l.ConfirmChipWrite(ctx, schoolID, holdID, true, "")
+	return ignoreRefusal(err)
+}
+
+func ignoreRefusal(err error) error {
+	if ErrorCode(err) != "" {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,173 @@
+package ledger_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/ecard/ecard/internal/testdb"
+	"github.com/ecard/ecard/ledger"
+)
+
+// chipModel is one holder's card as the terminals see it: what the chip
+// holds, the last write it records, and the writes whose confirmation is
+// still in the till's memory (or lost).
+type chipModel struct {
+	chip        int64           // money written onto the chip
+	lastWrite   int64           // hold id the chip records last
+	unconfirmed map[int64]int64 // written holds the ledger was not told of yet
+	failed      map[int64]bool  // holds the till could not write
+	toppedUp    int64           // every to-card top-up
+}
+
+// TestClaimsNeverLoseOrDoubleWrite drives random to-card top-ups, claims
+// (with repeated request keys), chip writes that succeed or fail,
+// confirmations that are repeated, delayed or lost, and timeouts voided by
+// the holds job. Throughout: Verify holds, purse + pending equals what was
+// topped up, and the chip never holds more than the purse and the writes not
+// yet confirmed; when every confirmation has arrived (or the chip reported
+// its last write at a tap), the chip equals the purse exactly.
+func TestClaimsNeverLoseOrDoubleWrite(t *testing.T) {
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("ECARD_CLAIM_SEED"); s != "" {
+		seed, _ = strconv.ParseUint(s, 10, 64)
+	}
+	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
+		t.Logf("seed %d (ECARD_CLAIM_SEED to repeat)", seed)
+		r := rand.New(rand.NewPCG(seed, 6))
+		l, clk := newLedger(t, db)
+		w := newWorld(t, l, "claims", 1)
+		h := w.holders[0]
+		ctx := context.Background()
+		m := chipModel{unconfirmed: map[int64]int64{}, failed: map[int64]bool{}}
+		var keys []string
+		var openHolds []int64
+		check := func(step int, what string) {
+			t.Helper()
+			b, err := l.HolderBalances(ctx, h.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var totals struct{ Pending, Purse int64 }
+			db.Raw(`SELECT SUM(CASE WHEN kind = 'pending' THEN balance_fen ELSE 0 END) AS pending,
+				SUM(CASE WHEN kind = 'purse' THEN balance_fen ELSE 0 END) AS purse FROM accounts WHERE holder_id = ?`, h.ID).Scan(&totals)
+			if totals.Pending+totals.Purse != m.toppedUp {
+				t.Fatalf("seed %d step %d (%s): pending %d + purse %d != topped up %d", seed, step, what, totals.Pending, totals.Purse, m.toppedUp)
+			}
+			var late int64
+			for _, a := range m.unconfirmed {
+				late += a
+			}
+			if m.chip != b.PurseFen+late {
+				t.Fatalf("seed %d step %d (%s): chip %d, purse %d, unconfirmed %d", seed, step, what, m.chip, b.PurseFen, late)
+			}
+			mustVerify(t, l, w.school.ID)
+		}
+		steps := 150
+		if testing.Short() {
+			steps = 25
+		}
+		for step := 0; step < steps; step++ {
+			var what string
+			switch op := r.IntN(7); {
+			case op == 0:
+				a := 1 + r.Int64N(5000)
+				if _, err := l.TopUp(ctx, ledger.TopUp{Key: fmt.Sprintf("t%d", step), SchoolID: w.school.ID, HolderID: h.ID,
+					Channel: ledger.Sandbox, AmountFen: a, ToCard: true}); err != nil {
+					t.Fatal(err)
+				}
+				m.toppedUp += a
+				what = "top-up"
+			case op == 1 || op == 2:
+				key := fmt.Sprintf("tgw:pos-1:c%d", step)
+				if len(keys) > 0 && r.IntN(3) == 0 {
+					key = keys[r.IntN(len(keys))] // a repeated request
+				}
+				keys = append(keys, key)
+				report := int64(0)
+				if r.IntN(2) == 0 {
+					report = m.lastWrite // the till read the chip's last write
+				}
+				e, found, err := l.ClaimPending(ctx, key, w.school.ID, h.ID, report)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if report != 0 {
+					delete(m.unconfirmed, report)
+				}
+				if found {
+					openHolds = append(openHolds, e.ID)
+				}
+				what = fmt.Sprintf("claim %s found=%v report=%d", key, found, report)
+			case op == 3 && len(openHolds) > 0:
+				// The till writes the chip; its confirmation arrives, arrives twice, or is lost.
+				id := openHolds[r.IntN(len(openHolds))]
+				var hold ledger.Hold
+				db.Where("entry_id = ?", id).Take(&hold)
+				if open, _ := l.HoldOpen(ctx, id); !open || m.failed[id] || m.lastWrite >= id {
+					what = "write skipped"
+					break
+				}
+				m.chip += hold.AmountFen
+				m.lastWrite = id
+				m.unconfirmed[id] = hold.AmountFen
+				for n := r.IntN(3); n > 0; n-- {
+					if _, err := l.ConfirmChipWrite(ctx, w.school.ID, id, true, "tgw:pos-1:"); err != nil {
+						t.Fatalf("seed %d: confirm %d: %v", seed, id, err)
+					}
+					delete(m.unconfirmed, id)
+				}
+				what = fmt.Sprintf("write %d", id)
+			case op == 4 && len(openHolds) > 0:
+				// The write failed; the till says so (maybe twice).
+				id := openHolds[r.IntN(len(openHolds))]
+				if _, done := m.unconfirmed[id]; done || m.lastWrite == id {
+					what = "fail skipped"
+					break
+				}
+				if open, _ := l.HoldOpen(ctx, id); !open {
+					what = "fail skipped"
+					break
+				}
+				m.failed[id] = true
+				for n := 1 + r.IntN(2); n > 0; n-- {
+					if _, err := l.ConfirmChipWrite(ctx, w.school.ID, id, false, "tgw:pos-1:"); err != nil {
+						t.Fatalf("seed %d: void %d: %v", seed, id, err)
+					}
+				}
+				what = fmt.Sprintf("failed write %d", id)
+			case op == 5:
+				clk.Advance(ledger.ChipWriteTTL + time.Second)
+				if _, err := l.VoidExpiredHolds(ctx, 100); err != nil {
+					t.Fatal(err)
+				}
+				what = "timeout"
+			default:
+				// A delayed confirmation finally arrives.
+				for id := range m.unconfirmed {
+					if _, err := l.ConfirmChipWrite(ctx, w.school.ID, id, true, "tgw:pos-1:"); err != nil {
+						t.Fatalf("seed %d: late confirm %d: %v", seed, id, err)
+					}
+					delete(m.unconfirmed, id)
+					break
+				}
+				what = "late confirmation"
+			}
+			check(step, what)
+		}
+		// Every confirmation arrives; the chip equals the purse.
+		for id := range m.unconfirmed {
+			if _, err := l.ConfirmChipWrite(ctx, w.school.ID, id, true, "tgw:pos-1:"); err != nil {
+				t.Fatal(err)
+			}
+			delete(m.unconfirmed, id)
+		}
+		check(steps, "all confirmed")
+	})
+}
