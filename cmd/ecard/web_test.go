@@ -295,8 +295,18 @@ func TestBrowserAdminConsole(t *testing.T) {
 	b.run(click(`nav a[href="#/audit"]`))
 	b.waitText("admin")
 	b.shot("admin-audit")
-	b.run(click(`nav a[href="#/holders"]`), visible("table.data tbody tr"))
+	b.run(click(`nav a[href="#/holders"]`), hasText("table.data", "2024001"))
 	b.shot("admin-holders")
+	b.run(click(`table.data a[href^="#/holders/"]`), hasText("#h-holder", "·"), hasText("main", "交易记录"))
+	b.shot("admin-holder")
+	b.run(click(`nav a[href="#/terminals"]`), click(`button[aria-controls="terminal-new"]`),
+		fill("#terminal-new-id", "web-gate-1"), setValue("#terminal-new-kind", "gate"), fill("#terminal-new-place", "图书馆东门"),
+		click("#terminal-new-submit"))
+	if secret := b.text("#terminal-new-once"); len(secret) < 16 {
+		t.Fatalf("terminal secret %q", secret)
+	}
+	b.run(hasText("table.data", "web-gate-1"))
+	b.shot("admin-terminals")
 
 	login := postJSON(t, base+"/admin/api/v1/auth/login", "", map[string]string{"username": "admin", "password": "ecard-demo-admin"})
 	probe, _ := http.NewRequest(http.MethodPost, base+"/admin/api/v1/visitors", strings.NewReader(`{}`))

@@ -33,7 +33,7 @@ export const pages = {
     list: { url: '/visitors', filters: [schoolF, { key: 'active', label: '仅有效', type: 'select', options: [['true', '是'], ['', '全部']] }], columns: holderColumns },
     forms: [{ id: 'visitor-new', title: '登记访客', url: '/visitors', once: 'password', onceLabel: '访客初始密码（仅显示一次）',
       fields: [schoolF, { key: 'name', label: '姓名', required: true }, { key: 'expires_at', label: '有效期至', type: 'datetime', required: true },
-        { key: 'number', label: '编号（选填，默认自动生成）' }, { key: 'id_last6', label: '身份证后 6 位（选填）' }, { key: 'card_uid', label: '卡片 UID（选填）' }] }],
+        { key: 'number', label: '编号（选填，默认自动生成）' }, { key: 'id_last6', label: '身份证后 6 位（选填）' }] }],
   },
   cards: {
     title: '卡片',
