@@ -1,1 +1,0 @@
-import{a as n}from"./api-C-JMyjif.js";function t(){const[a,e]=(location.hash.slice(1)||"/").split("?");return{path:a||"/",query:Object.fromEntries(new URLSearchParams(e||""))}}const o=n(t());window.addEventListener("hashchange",()=>{o.value=t()});function s(a){location.hash=a}export{s as g,o as r};
