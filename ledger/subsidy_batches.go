@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -277,21 +278,43 @@ func parseExpiry(s string, loc *time.Location) (time.Time, error) {
 }
 
 // grantLines posts one grant entry per line, fund to holder, and stores the
-// line. Holder rows are read again under lock so a holder closed meanwhile
-// gets nothing.
+// line. It locks as every other transaction does, so concurrent batches,
+// payments, expiries and closings cannot deadlock: the holder rows first (a
+// holder closed meanwhile gets nothing), then their subsidy accounts, each in
+// id order, and the fund last.
 func (l *Ledger) grantLines(tx *gorm.DB, b SubsidyBatch, school School, lines []SubsidyLine) error {
+	ids := make([]int64, 0, len(lines))
+	for _, ln := range lines {
+		ids = append(ids, ln.HolderID)
+	}
+	slices.Sort(ids)
+	accounts := make(map[int64]Account, len(ids))
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		var closed []string
+		if err := tx.Raw(`SELECT number FROM holders WHERE id IN ? AND status = ? ORDER BY id`+l.forShare(),
+			chunk, StatusClosed).Scan(&closed).Error; err != nil {
+			return err
+		}
+		if len(closed) > 0 {
+			return refuse(CodeConflict, "holder %s was closed meanwhile: nothing issued", closed[0])
+		}
+	}
+	for start := 0; start < len(ids); start += 500 {
+		var accts []Account
+		if err := tx.Raw(`SELECT * FROM accounts WHERE holder_id IN ? AND kind = ? ORDER BY id`+l.forUpdate(),
+			ids[start:min(start+500, len(ids))], Subsidy).Scan(&accts).Error; err != nil {
+			return err
+		}
+		for _, a := range accts {
+			accounts[*a.HolderID] = a
+		}
+	}
 	fund, err := l.systemAccount(tx, school.ID, SubsidyFund)
 	if err != nil {
 		return err
 	}
 	for _, ln := range lines {
-		var h Holder
-		if err := tx.Raw(`SELECT * FROM holders WHERE id = ?`+l.forShare(), ln.HolderID).Scan(&h).Error; err != nil {
-			return err
-		}
-		if h.Status == StatusClosed {
-			return &BatchError{Lines: []LineError{{Line: ln.LineNo, Message: fmt.Sprintf("holder %s was closed meanwhile", h.Number)}}}
-		}
 		holderID := ln.HolderID
 		e := &Entry{SchoolID: school.ID, IdempotencyKey: fmt.Sprintf("subsidy:%d:%d", b.ID, ln.LineNo), Kind: EntryGrant,
 			Channel: string(SubsidyFund), HolderID: &holderID, AmountFen: ln.AmountFen, Memo: truncate(b.Name, 100),
@@ -299,11 +322,7 @@ func (l *Ledger) grantLines(tx *gorm.DB, b SubsidyBatch, school School, lines []
 		if err := tx.Create(e).Error; err != nil {
 			return err
 		}
-		dst, err := l.holderAccounts(tx, holderID, Subsidy)
-		if err != nil {
-			return err
-		}
-		if _, err := l.post(tx, e, []leg{{from: fund, to: dst[Subsidy], amount: ln.AmountFen}}); err != nil {
+		if _, err := l.post(tx, e, []leg{{from: fund, to: accounts[holderID], amount: ln.AmountFen}}); err != nil {
 			return err
 		}
 		if err := l.setBalanceAfter(tx, e, holderID); err != nil {
