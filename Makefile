@@ -3,7 +3,7 @@ GO          ?= go
 GOTESTFLAGS ?=
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run build test lint bench soak clean
+.PHONY: run build test lint bench soak clean web web-check
 
 run:
 	$(GO) run ./cmd/ecard serve --demo
@@ -38,3 +38,15 @@ soak:
 
 clean:
 	rm -rf bin data
+
+# The front-ends (web/): Vue 3 + Vant 4 built by Vite into web/dist, which is
+# committed and embedded, so `go build` needs no Node. `make web` rebuilds it;
+# `make web-check` rebuilds from the locked packages and fails when the
+# committed build differs from what the sources give.
+web:
+	cd web && npm ci --no-audit --no-fund && npm run build
+
+web-check: web
+	@if [ -n "$$(git status --porcelain -- web/dist)" ]; then \
+	  echo "web/dist differs from a fresh build of web/ (run make web and commit):"; \
+	  git status --short -- web/dist; exit 1; fi

@@ -117,6 +117,18 @@ func TestToCardTopUpShowsAsPending(t *testing.T) {
 		if me := h.do("GET", "/api/v1/me", tok, nil); me.num("pending") != 1500 || me.num("balance") != 10000 {
 			t.Fatalf("me: %s", me.body)
 		}
+		// A parent's recharge sent to the card lands in pending too.
+		r = h.do("POST", "/api/v1/recharge", "", map[string]any{"school": "demo", "number": "2024001", "name": "张三",
+			"amount": 2000, "channel": "sandbox", "to_card": true})
+		if r.status != 201 {
+			t.Fatalf("recharge: %d %s", r.status, r.body)
+		}
+		if p := h.do("POST", "/sandbox/pay/"+r.str("order_no"), "", nil); p.status != 200 {
+			t.Fatalf("pay recharge: %s", p.body)
+		}
+		if me := h.do("GET", "/api/v1/me", tok, nil); me.num("pending") != 3500 || me.num("balance") != 10000 {
+			t.Fatalf("me after the recharge: %s", me.body)
+		}
 		h.verify()
 	})
 }

@@ -50,25 +50,56 @@ type adminHolderDetail struct {
 	Card *adminCard `json:"card"`
 }
 
-func (s *Server) adminHolderView(h ledger.Holder, school string, b ledger.Balances) adminHolder {
-	return adminHolder{ID: h.ID, School: school, Number: h.Number, Name: h.Name, Kind: h.Kind, Status: h.Status,
-		State: h.State(s.now()), Lost: h.Lost, ExpiresAt: h.ExpiresAt, DormBuilding: h.DormBuilding,
-		MustChangePassword: h.MustChangePassword, MustChangePIN: h.MustChangePIN,
-		Wallet: b.WalletFen, Subsidy: b.SubsidyFen, Pending: b.PendingFen, Purse: b.PurseFen,
-		LastActiveAt: h.LastActiveAt, CreatedAt: h.CreatedAt}
+// adminHolders shows holders of one school with their balances and active
+// cards, read for the whole page at once.
+func (s *Server) adminHolders(c fiber.Ctx, school string, holders ...ledger.Holder) ([]adminHolder, error) {
+	ids := make([]int64, len(holders))
+	for i, h := range holders {
+		ids[i] = h.ID
+	}
+	balances, err := s.ledger.BalancesOf(c.Context(), ids)
+	if err != nil {
+		return nil, err
+	}
+	cards, err := s.ledger.ActiveCardUIDs(c.Context(), ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]adminHolder, len(holders))
+	for i, h := range holders {
+		b := balances[h.ID]
+		out[i] = adminHolder{ID: h.ID, School: school, Number: h.Number, Name: h.Name, Kind: h.Kind, Status: h.Status,
+			State: h.State(s.now()), Lost: h.Lost, ExpiresAt: h.ExpiresAt, DormBuilding: h.DormBuilding,
+			MustChangePassword: h.MustChangePassword, MustChangePIN: h.MustChangePIN,
+			Wallet: b.WalletFen, Subsidy: b.SubsidyFen, Pending: b.PendingFen, Purse: b.PurseFen,
+			LastActiveAt: h.LastActiveAt, CreatedAt: h.CreatedAt}
+		if uid, ok := cards[h.ID]; ok {
+			out[i].CardUID = &uid
+		}
+	}
+	return out, nil
 }
 
-// answerHolder reads a holder's school and balances and answers AdminHolder.
-func (s *Server) answerHolder(c fiber.Ctx, status int, h ledger.Holder) error {
+// holderView shows one holder (AdminHolder).
+func (s *Server) holderView(c fiber.Ctx, h ledger.Holder) (adminHolder, error) {
 	school, err := s.ledger.SchoolByID(c.Context(), h.SchoolID)
 	if err != nil {
-		return err
+		return adminHolder{}, err
 	}
-	b, err := s.ledger.HolderBalances(c.Context(), h.ID)
+	views, err := s.adminHolders(c, school.Code, h)
+	if err != nil {
+		return adminHolder{}, err
+	}
+	return views[0], nil
+}
+
+// answerHolder answers AdminHolder.
+func (s *Server) answerHolder(c fiber.Ctx, status int, h ledger.Holder) error {
+	view, err := s.holderView(c, h)
 	if err != nil {
 		return err
 	}
-	return c.Status(status).JSON(s.adminHolderView(h, school.Code, b))
+	return c.Status(status).JSON(view)
 }
 
 // pathHolder reads the :id of a holder route and names it in the audit log.
@@ -97,17 +128,9 @@ func (s *Server) handleAdminHolders(c fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ids := make([]int64, len(holders))
-	for i, h := range holders {
-		ids[i] = h.ID
-	}
-	balances, err := s.ledger.BalancesOf(c.Context(), ids)
+	items, err := s.adminHolders(c, school.Code, holders...)
 	if err != nil {
 		return err
-	}
-	items := make([]adminHolder, len(holders))
-	for i, h := range holders {
-		items[i] = s.adminHolderView(h, school.Code, balances[h.ID])
 	}
 	return c.JSON(page[adminHolder]{Items: items, NextCursor: nextCursor(items, limit, func(h adminHolder) int64 { return h.ID })})
 }
@@ -117,15 +140,19 @@ func (s *Server) handleAdminHolder(c fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	school, err := s.ledger.SchoolByID(c.Context(), h.SchoolID)
+	view, err := s.holderView(c, h)
 	if err != nil {
 		return err
 	}
-	b, err := s.ledger.HolderBalances(c.Context(), h.ID)
+	out := adminHolderDetail{adminHolder: view}
+	card, ok, err := s.ledger.ActiveCard(c.Context(), h.ID)
 	if err != nil {
 		return err
 	}
-	return c.JSON(adminHolderDetail{adminHolder: s.adminHolderView(h, school.Code, b)})
+	if ok {
+		out.Card = &adminCard{UID: card.UID, Status: card.Status, IssuedAt: card.IssuedAt}
+	}
+	return c.JSON(out)
 }
 
 func (s *Server) handleAdminHolderTransactions(c fiber.Ctx) error {

@@ -90,6 +90,18 @@ func TestOfficeCreatesFindsAndShowsHolders(t *testing.T) {
 		if r := h.do("GET", fmt.Sprintf("/admin/api/v1/holders/%d", id), op, nil); r.str("dorm_building") != "3" {
 			t.Fatalf("new holder: %s", r.body)
 		}
+		// Once the office issues a card, the detail and the list show it.
+		if r := h.do("POST", fmt.Sprintf("/admin/api/v1/holders/%d/cards", id), op, map[string]string{"uid": "a1b2c3d4"}); r.status != 201 {
+			t.Fatalf("issue card: %d %s", r.status, r.body)
+		}
+		show = h.do("GET", fmt.Sprintf("/admin/api/v1/holders/%d", id), op, nil)
+		if card, _ := show.json["card"].(map[string]any); card["uid"] != "A1B2C3D4" || card["status"] != "active" || show.str("card_uid") != "A1B2C3D4" {
+			t.Fatalf("card on the detail: %s", show.body)
+		}
+		list := h.do("GET", "/admin/api/v1/holders?school=demo&q=2025001", op, nil)
+		if item := list.json["items"].([]any)[0].(map[string]any); item["card_uid"] != "A1B2C3D4" {
+			t.Fatalf("card on the list: %s", list.body)
+		}
 		h.verify()
 	})
 }

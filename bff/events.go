@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v3"
@@ -17,6 +18,20 @@ import (
 type events struct {
 	redis  redis.UniversalClient
 	prefix string
+	// closing ends every open stream when the server shuts down: a stream
+	// otherwise only notices a gone client at its next heartbeat, and
+	// holds the graceful shutdown until then.
+	closing   chan struct{}
+	closeOnce sync.Once
+}
+
+func newEvents(r redis.UniversalClient, prefix string) *events {
+	return &events{redis: r, prefix: prefix, closing: make(chan struct{})}
+}
+
+func (e *events) close() error {
+	e.closeOnce.Do(func() { close(e.closing) })
+	return nil
 }
 
 // Stream bounds: a heartbeat keeps proxies from closing an idle stream; a
@@ -81,6 +96,8 @@ func (s *Server) handleEvents(c fiber.Ctx) error {
 			}
 			select {
 			case <-ctx.Done():
+				return
+			case <-s.events.closing:
 				return
 			case <-ticker.C:
 				fmt.Fprint(w, ": heartbeat\n\n")

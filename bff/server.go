@@ -79,7 +79,7 @@ func New(d Deps) *Server {
 	s := &Server{ledger: d.Ledger, redis: d.Redis, metrics: d.Metrics, log: d.Log, now: d.Now,
 		prefix: d.KeyPrefix, wechat: d.WeChat, codes: d.Codes, limiter: redis_rate.NewLimiter(d.Redis),
 		sessions: &sessions{redis: d.Redis, prefix: d.KeyPrefix, key: d.JWTKey, now: d.Now},
-		events:   &events{redis: d.Redis, prefix: d.KeyPrefix}, payments: d.Payments,
+		events:   newEvents(d.Redis, d.KeyPrefix), payments: d.Payments,
 		metricNotify: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ecard_payment_notifications_total", Help: "Provider notifications, by channel and outcome.",
 		}, []string{"channel", "outcome"})}
@@ -103,6 +103,7 @@ func New(d Deps) *Server {
 		cfg.ProxyHeader = fiber.HeaderXForwardedFor
 	}
 	s.app = fiber.New(cfg)
+	s.app.Hooks().OnPreShutdown(s.events.close)
 	s.routes(d.Mount)
 	return s
 }

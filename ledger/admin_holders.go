@@ -262,7 +262,7 @@ func (l *Ledger) ResetSecret(ctx context.Context, holderID int64, kind string) (
 	if h.Status == StatusClosed {
 		return "", refuse(CodeAccountClosed, "account %s is closed", h.Number)
 	}
-	temporary := randomDigits(6)
+	temporary := temporarySecret()
 	hash, err := l.argon2.hash(temporary)
 	if err != nil {
 		return "", err
@@ -279,19 +279,42 @@ func (l *Ledger) ResetSecret(ctx context.Context, holderID int64, kind string) (
 	return temporary, l.updateHolder(ctx, holderID, set)
 }
 
-// randomDigits draws a non-trivial string of n decimal digits.
-func randomDigits(n int) string {
+// temporarySecret draws a random six-digit secret that is not trivial.
+func temporarySecret() string {
 	for {
-		b := make([]byte, n)
-		for i := range b {
-			d, err := rand.Int(rand.Reader, big.NewInt(10))
-			if err != nil {
-				panic("ledger: no randomness: " + err.Error())
-			}
-			b[i] = byte('0' + d.Int64())
-		}
-		if !trivialPIN(string(b)) {
-			return string(b)
+		if s := randomDigits(6); !trivialPIN(s) {
+			return s
 		}
 	}
+}
+
+// randomDigits draws n random decimal digits.
+func randomDigits(n int) string {
+	out := make([]byte, n)
+	for i := range out {
+		d, err := rand.Int(rand.Reader, big.NewInt(10))
+		if err != nil {
+			panic("ledger: no randomness: " + err.Error())
+		}
+		out[i] = byte('0' + d.Int64())
+	}
+	return string(out)
+}
+
+// ActiveCardUIDs maps each of the holders that has an active card to its UID.
+func (l *Ledger) ActiveCardUIDs(ctx context.Context, holderIDs []int64) (map[int64]string, error) {
+	out := make(map[int64]string, len(holderIDs))
+	if len(holderIDs) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		HolderID int64
+		UID      string
+	}
+	err := l.db.WithContext(ctx).Raw(`SELECT holder_id, uid FROM cards WHERE holder_id IN ? AND status = ?`,
+		holderIDs, CardActive).Scan(&rows).Error
+	for _, r := range rows {
+		out[r.HolderID] = r.UID
+	}
+	return out, err
 }

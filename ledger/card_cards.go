@@ -123,6 +123,11 @@ func (l *Ledger) IssueCard(ctx context.Context, schoolID, holderID int64, uid st
 		}
 		return Card{}, err
 	}
+	if issued.ID == 0 {
+		// The fee entry of this replacement already existed: another
+		// request replaced the same card first.
+		return Card{}, refuse(CodeConflict, "card %s was already replaced", old.UID)
+	}
 	return issued, nil
 }
 

@@ -27,6 +27,7 @@ type demoData struct {
 		DormBuilding string `yaml:"dorm_building"`
 		TopupFen     int64  `yaml:"topup_fen"`
 		SubsidyFen   int64  `yaml:"subsidy_fen"`
+		CardUID      string `yaml:"card_uid"`
 	}
 	Merchants []struct {
 		Code, Name string
@@ -101,6 +102,11 @@ func seedDemo(ctx context.Context, l *ledger.Ledger, out io.Writer) error {
 			if _, err := l.Grant(ctx, ledger.Grant{Key: "demo:subsidy:" + h.Number, SchoolID: school.ID, HolderID: created.ID,
 				AmountFen: h.SubsidyFen, Memo: "demo"}); err != nil {
 				return err
+			}
+		}
+		if h.CardUID != "" {
+			if _, err := l.IssueCard(ctx, school.ID, created.ID, h.CardUID); err != nil {
+				return fmt.Errorf("demo card %s: %w", h.CardUID, err)
 			}
 		}
 	}

@@ -1,0 +1,6 @@
+import { createApp } from 'vue'
+import '../common/base.css'
+import './admin.css'
+import Admin from './Admin.vue'
+
+createApp(Admin).mount('#app')

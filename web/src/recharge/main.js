@@ -1,0 +1,5 @@
+import { createApp } from 'vue'
+import '../common/base.css'
+import Recharge from './Recharge.vue'
+
+createApp(Recharge).mount('#app')
