@@ -50,7 +50,7 @@ func newBrowser(t *testing.T, base string, width, height int64) *browserPage {
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
 		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.Flag("lang", "zh-CN"),
 		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(int(width), int(height)),
 	}
 	b := &browserPage{t: t, base: base}
@@ -155,9 +155,32 @@ func setValue(sel, value string) chromedp.Action[chromedp.Void] {
 		el.dispatchEvent(new Event('input', {bubbles: true})); el.dispatchEvent(new Event('change', {bubbles: true})); })()`, sel, value))
 }
 
+// checkPage holds every page to the accessibility basics the tests can see:
+// each form control has a label, and nothing is wider than the viewport.
+func (b *browserPage) checkPage(name string) {
+	b.t.Helper()
+	unlabelled, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('input, select, textarea')]
+		.filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
+		.map((el) => el.outerHTML.slice(0, 120))`))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if len(unlabelled) > 0 {
+		b.t.Errorf("%s: form controls without a label: %v", name, unlabelled)
+	}
+	overflow, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if overflow {
+		b.t.Errorf("%s: the page is wider than the viewport", name)
+	}
+}
+
 // shot saves the viewport to docs/screenshots/NAME.png when ECARD_SCREENSHOTS=1.
 func (b *browserPage) shot(name string) {
 	b.t.Helper()
+	b.checkPage(name)
 	if os.Getenv("ECARD_SCREENSHOTS") != "1" {
 		return
 	}
@@ -201,6 +224,10 @@ func TestBrowserStudentPaysWithTheCode(t *testing.T) {
 		t.Fatalf("home balance %q", got)
 	}
 	b.shot("home")
+	// The narrowest phones the app supports.
+	b.run(chromedp.EmulateViewport(360, 740))
+	b.checkPage("home at 360 px")
+	b.run(chromedp.EmulateViewport(390, 844))
 	b.run(click(".bar-btn.end"), hasText("#app", "Balance"))
 	b.shot("home-en")
 	b.run(click(".bar-btn.end"), hasText("#app", "余额"))
