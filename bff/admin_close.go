@@ -47,11 +47,7 @@ func (s *Server) handleAdminCloseHolder(c fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	school, err := s.ledger.SchoolByID(c.Context(), h.SchoolID)
-	if err != nil {
-		return err
-	}
-	hv, err := s.officeHolder(c.Context(), h, school.Code)
+	hv, err := s.holderView(c, h)
 	if err != nil {
 		return err
 	}

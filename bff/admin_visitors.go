@@ -1,30 +1,12 @@
 package bff
 
 import (
-	"context"
 	"time"
 
 	"github.com/gofiber/fiber/v3"
 
 	"github.com/ecard/ecard/ledger"
 )
-
-// officeHolder is a holder as AdminHolder, with its balances and active card.
-func (s *Server) officeHolder(ctx context.Context, h ledger.Holder, school string) (adminHolder, error) {
-	b, err := s.ledger.HolderBalances(ctx, h.ID)
-	if err != nil {
-		return adminHolder{}, err
-	}
-	v := s.adminHolderView(h, school, b)
-	card, found, err := s.ledger.ActiveCard(ctx, h.ID)
-	if err != nil {
-		return adminHolder{}, err
-	}
-	if found {
-		v.CardUID = &card.UID
-	}
-	return v, nil
-}
 
 type visitorRequest struct {
 	School    string `json:"school"`
@@ -72,7 +54,7 @@ func (s *Server) handleAdminCreateVisitor(c fiber.Ctx) error {
 			return err
 		}
 	}
-	v, err := s.officeHolder(c.Context(), h, school.Code)
+	v, err := s.holderView(c, h)
 	if err != nil {
 		return err
 	}
@@ -100,11 +82,9 @@ func (s *Server) handleAdminVisitors(c fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	items := make([]adminHolder, len(holders))
-	for i, h := range holders {
-		if items[i], err = s.officeHolder(c.Context(), h, school.Code); err != nil {
-			return err
-		}
+	items, err := s.adminHolders(c, school.Code, holders...)
+	if err != nil {
+		return err
 	}
 	return c.JSON(fiber.Map{"items": items, "next_cursor": nextCursor(holders, limit, func(h ledger.Holder) int64 { return h.ID })})
 }
