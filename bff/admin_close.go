@@ -12,16 +12,16 @@ import (
 // closingView is what closing an account answers, the first time and every
 // time after.
 type closingView struct {
-	Holder             officeHolderView `json:"holder"`
-	Method             string           `json:"method"`
-	Reference          string           `json:"reference,omitempty"`
-	Receipt            string           `json:"receipt"`
-	WalletRefundFen    int64            `json:"wallet_refund_fen"`
-	PendingRefundFen   int64            `json:"pending_refund_fen"`
-	PurseRefundFen     int64            `json:"purse_refund_fen"`
-	SubsidyReturnedFen int64            `json:"subsidy_returned_fen"`
-	ClosedBy           string           `json:"closed_by"`
-	ClosedAt           time.Time        `json:"closed_at"`
+	Holder             adminHolder `json:"holder"`
+	Method             string      `json:"method"`
+	Reference          string      `json:"reference,omitempty"`
+	Receipt            string      `json:"receipt"`
+	WalletRefundFen    int64       `json:"wallet_refund_fen"`
+	PendingRefundFen   int64       `json:"pending_refund_fen"`
+	PurseRefundFen     int64       `json:"purse_refund_fen"`
+	SubsidyReturnedFen int64       `json:"subsidy_returned_fen"`
+	ClosedBy           string      `json:"closed_by"`
+	ClosedAt           time.Time   `json:"closed_at"`
 }
 
 func (s *Server) handleAdminCloseHolder(c fiber.Ctx) error {
@@ -47,11 +47,7 @@ func (s *Server) handleAdminCloseHolder(c fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	school, err := s.ledger.SchoolByID(c.Context(), h.SchoolID)
-	if err != nil {
-		return err
-	}
-	hv, err := s.officeHolder(c.Context(), h, school.Code)
+	hv, err := s.holderView(c, h)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package bff
 
 import (
-	"context"
 	"time"
 
 	"github.com/gofiber/fiber/v3"
@@ -9,41 +8,13 @@ import (
 	"github.com/ecard/ecard/ledger"
 )
 
-// officeHolderView is API.md's AdminHolder, as the office routes answer it.
-type officeHolderView struct {
-	ID           int64      `json:"id"`
-	School       string     `json:"school"`
-	Number       string     `json:"number"`
-	Name         string     `json:"name"`
-	Kind         string     `json:"kind"`
-	Status       string     `json:"status"`
-	State        string     `json:"state"`
-	Lost         bool       `json:"lost"`
-	ExpiresAt    *time.Time `json:"expires_at,omitempty"`
-	Wallet       int64      `json:"wallet"`
-	Subsidy      int64      `json:"subsidy"`
-	Pending      int64      `json:"pending"`
-	Purse        int64      `json:"purse"`
-	LastActiveAt *time.Time `json:"last_active_at,omitempty"`
-	CreatedAt    time.Time  `json:"created_at"`
-}
-
-func (s *Server) officeHolder(ctx context.Context, h ledger.Holder, school string) (officeHolderView, error) {
-	b, err := s.ledger.HolderBalances(ctx, h.ID)
-	if err != nil {
-		return officeHolderView{}, err
-	}
-	return officeHolderView{ID: h.ID, School: school, Number: h.Number, Name: h.Name, Kind: h.Kind, Status: h.Status,
-		State: h.State(s.now()), Lost: h.Lost, ExpiresAt: h.ExpiresAt, Wallet: b.WalletFen, Subsidy: b.SubsidyFen,
-		Pending: b.PendingFen, Purse: b.PurseFen, LastActiveAt: h.LastActiveAt, CreatedAt: h.CreatedAt.UTC()}, nil
-}
-
 type visitorRequest struct {
 	School    string `json:"school"`
 	Name      string `json:"name"`
 	ExpiresAt string `json:"expires_at"`
 	Number    string `json:"number"`
 	IDLast6   string `json:"id_last6"`
+	CardUID   string `json:"card_uid"`
 }
 
 func (s *Server) handleAdminCreateVisitor(c fiber.Ctx) error {
@@ -60,13 +31,30 @@ func (s *Server) handleAdminCreateVisitor(c fiber.Ctx) error {
 	if err != nil {
 		return invalid("%v", err)
 	}
+	if req.CardUID != "" {
+		// Refuse a bad or taken card before the visitor exists.
+		uid, err := ledger.NormalizeCardUID(req.CardUID)
+		if err != nil {
+			return err
+		}
+		if _, err := s.ledger.CardByUID(c.Context(), uid); err == nil {
+			return fail(ledger.CodeConflict, "card %s was already issued", uid)
+		} else if ledger.ErrorCode(err) != ledger.CodeCardInvalid {
+			return err
+		}
+	}
 	h, password, err := s.ledger.CreateVisitor(c.Context(), ledger.NewVisitor{SchoolID: school.ID, Name: req.Name,
 		ExpiresAt: expires, Number: req.Number, IDLast6: req.IDLast6})
 	if err != nil {
 		return err
 	}
 	setAudit(c, "holder:"+h.Number, "visitor until "+expires.Format(time.RFC3339))
-	v, err := s.officeHolder(c.Context(), h, school.Code)
+	if req.CardUID != "" {
+		if _, err := s.ledger.IssueCard(c.Context(), school.ID, h.ID, req.CardUID); err != nil {
+			return err
+		}
+	}
+	v, err := s.holderView(c, h)
 	if err != nil {
 		return err
 	}
@@ -94,11 +82,9 @@ func (s *Server) handleAdminVisitors(c fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	items := make([]officeHolderView, len(holders))
-	for i, h := range holders {
-		if items[i], err = s.officeHolder(c.Context(), h, school.Code); err != nil {
-			return err
-		}
+	items, err := s.adminHolders(c, school.Code, holders...)
+	if err != nil {
+		return err
 	}
 	return c.JSON(fiber.Map{"items": items, "next_cursor": nextCursor(holders, limit, func(h ledger.Holder) int64 { return h.ID })})
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -166,16 +167,19 @@ func TestAlipayParentRecharge(t *testing.T) {
 		}
 		no := r.str("order_no")
 		pay, _ := r.json["pay"].(map[string]any)
-		url, _ := pay["url"].(string)
-		if holder, _ := r.json["holder"].(map[string]any); holder["name_masked"] != "李*" || url == "" {
+		payURL, _ := pay["url"].(string)
+		if holder, _ := r.json["holder"].(map[string]any); holder["name_masked"] != "李*" || payURL == "" {
 			t.Fatalf("recharge answer: %s", r.body)
 		}
-		cb, err := ap.Pay(payment.Pay{"url": url})
-		if err != nil {
+		if _, err := ap.Pay(payment.Pay{"url": payURL}); err != nil {
 			t.Fatal(err)
 		}
-		if st, body := deliver(t, h.srv, "alipay", cb); st != 200 || body != "success" {
-			t.Fatalf("notification: %d %q", st, body)
+		// The fake posts the notification over HTTP to the order's notify_url,
+		// whose host is routed to this server.
+		base := listen(t, h.srv)
+		client := &http.Client{Transport: routeTo{base}}
+		if answer, err := ap.Send(context.Background(), client, no); err != nil || answer != "success" {
+			t.Fatalf("notification answered %q %v", answer, err)
 		}
 		if r := h.do("GET", "/api/v1/recharge/"+no, "", nil); r.str("status") != "paid" {
 			t.Fatalf("parent sees %s", r.body)
@@ -252,4 +256,18 @@ func TestAlipaySettlementAndRefund(t *testing.T) {
 		}
 		h.verify()
 	})
+}
+
+// routeTo sends every request to base (scheme://host), keeping path and
+// body: the public URL of the deployment resolves to the test's listener.
+type routeTo struct{ base string }
+
+func (r routeTo) RoundTrip(req *http.Request) (*http.Response, error) {
+	u, err := url.Parse(r.base)
+	if err != nil {
+		return nil, err
+	}
+	req = req.Clone(req.Context())
+	req.URL.Scheme, req.URL.Host, req.Host = u.Scheme, u.Host, ""
+	return http.DefaultTransport.RoundTrip(req)
 }

@@ -48,8 +48,9 @@ type CloseAccount struct {
 // errClosedBefore says the holder was closed by an earlier request.
 var errClosedBefore = errors.New("closed before")
 
-// CloseHolder closes an account (graduation, a visitor leaving): the wallet,
-// pending and purse are paid out to the cash or bank account with a receipt,
+// CloseHolder closes an account (graduation, a visitor leaving): a purse
+// overdrawn offline is settled from the wallet and pending first, then the
+// wallet, pending and purse are paid out to the cash or bank account with a receipt,
 // the subsidy goes back to the fund, and the holder is closed, so every
 // login, payment and gate refuses it; its history stays. Closing again
 // answers the first closing. An account with money reserved for a card write
@@ -94,6 +95,9 @@ func (l *Ledger) CloseHolder(ctx context.Context, in CloseAccount) (Closing, err
 				return refuse(CodeConflict, "%d fen of the %s account is reserved for a card write: try again when it resolves", a.HeldFen, a.Kind)
 			}
 		}
+		if err := l.coverPurseDebt(tx, &c, accts, now); err != nil {
+			return err
+		}
 		if err := l.payOut(tx, &c, accts, now); err != nil {
 			return err
 		}
@@ -124,6 +128,41 @@ func (l *Ledger) CloseHolder(ctx context.Context, in CloseAccount) (Closing, err
 	return c, err
 }
 
+// coverPurseDebt settles a purse overdrawn by offline spending from the
+// wallet, then pending, before anything is paid out; accts are updated to the
+// balances after it. A debt larger than both stays on the closed purse.
+func (l *Ledger) coverPurseDebt(tx *gorm.DB, c *Closing, accts map[AccountKind]Account, now time.Time) error {
+	purse := accts[Purse]
+	debt := max(0, -purse.BalanceFen)
+	var legs []leg
+	var covered int64
+	for _, k := range []AccountKind{Wallet, Pending} {
+		a := accts[k]
+		if take := min(debt-covered, a.BalanceFen); take > 0 {
+			legs = append(legs, leg{from: a, to: purse, amount: take})
+			a.BalanceFen -= take
+			accts[k] = a
+			covered += take
+		}
+	}
+	if covered == 0 {
+		return nil
+	}
+	purse.BalanceFen += covered
+	accts[Purse] = purse
+	holderID := c.HolderID
+	e := &Entry{SchoolID: c.SchoolID, IdempotencyKey: fmt.Sprintf("close:%d:purse-debt", holderID), Kind: EntryMove,
+		Channel: string(legs[0].from.Kind) + ">" + string(Purse), HolderID: &holderID, AmountFen: covered, CreatedAt: now,
+		Memo: "offline purse debt settled at closing, receipt " + c.Receipt, Fingerprint: fingerprint("close-debt", holderID, covered)}
+	if err := tx.Create(e).Error; err != nil {
+		return err
+	}
+	if _, err := l.post(tx, e, legs); err != nil {
+		return err
+	}
+	return l.setBalanceAfter(tx, e, holderID)
+}
+
 // payOut moves the wallet, pending and purse to the cash desk or the bank in
 // one entry with one transfer per account.
 func (l *Ledger) payOut(tx *gorm.DB, c *Closing, accts map[AccountKind]Account, now time.Time) error {
@@ -139,7 +178,7 @@ func (l *Ledger) payOut(tx *gorm.DB, c *Closing, accts map[AccountKind]Account, 
 			total += b
 		}
 	}
-	c.WalletRefundFen, c.PendingRefundFen, c.PurseRefundFen = accts[Wallet].BalanceFen, accts[Pending].BalanceFen, accts[Purse].BalanceFen
+	c.WalletRefundFen, c.PendingRefundFen, c.PurseRefundFen = accts[Wallet].BalanceFen, accts[Pending].BalanceFen, max(0, accts[Purse].BalanceFen)
 	if total == 0 {
 		return nil
 	}

@@ -74,3 +74,35 @@ func TestCloseRacesPaymentsAndItself(t *testing.T) {
 		mustVerify(t, l, 0)
 	})
 }
+
+// TestCloseSettlesOfflinePurseDebt: a purse overdrawn by offline spending is
+// settled from the wallet before the rest is paid out.
+func TestCloseSettlesOfflinePurseDebt(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
+		ctx := context.Background()
+		l, _ := newLedger(t, db)
+		w := newWorld(t, l, "debt", 1)
+		h := w.holders[0]
+		if _, _, err := l.CreateTerminal(ctx, ledger.NewTerminal{SchoolID: w.school.ID, ID: "shower-1", Kind: ledger.TerminalPOS, MerchantID: &w.merchant.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := l.IssueCard(ctx, w.school.ID, h.ID, "CAFE0001"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := l.TopUp(ctx, ledger.TopUp{Key: "t", SchoolID: w.school.ID, HolderID: h.ID, Channel: ledger.Cash, AmountFen: 1000}); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := l.SettleOffline(ctx, ledger.OfflineRecord{SchoolID: w.school.ID, TerminalID: "shower-1", MerchantID: w.merchant.ID,
+			CardUID: "CAFE0001", Counter: 1, AmountFen: 300}); err != nil || out != ledger.OfflineSettled {
+			t.Fatalf("offline: %s %v", out, err)
+		}
+		c, err := l.CloseHolder(ctx, ledger.CloseAccount{HolderID: h.ID, Method: "bank", By: "test"})
+		if err != nil || c.WalletRefundFen != 700 || c.PurseRefundFen != 0 {
+			t.Fatalf("close: %+v %v", c, err)
+		}
+		if b, _ := l.HolderBalances(ctx, h.ID); b != (ledger.Balances{}) {
+			t.Fatalf("left after closing: %+v", b)
+		}
+		mustVerify(t, l, 0)
+	})
+}

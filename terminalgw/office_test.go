@@ -99,14 +99,20 @@ func TestVisitorExpiresEverywhere(t *testing.T) {
 		ctx := context.Background()
 		office := w.operator()
 		expires := w.clock.Now().Add(30 * time.Second).UTC().Format(time.RFC3339)
-		r := office("POST", "/admin/api/v1/visitors", map[string]any{"school": "demo", "name": "王访客", "expires_at": expires})
+		r := office("POST", "/admin/api/v1/visitors", map[string]any{"school": "demo", "name": "王访客", "expires_at": expires,
+			"card_uid": "visit0001"})
 		if r.status != 201 {
 			t.Fatalf("create visitor: %s", r.body)
 		}
 		holder, _ := r.json["holder"].(map[string]any)
 		number, password := holder["number"].(string), r.str("password")
-		if len(number) < 2 || number[0] != 'V' || holder["kind"] != "visitor" || len(password) != 6 {
+		if len(number) < 2 || number[0] != 'V' || holder["kind"] != "visitor" || len(password) != 6 || holder["card_uid"] != "VISIT0001" {
 			t.Fatalf("visitor: %s", r.body)
+		}
+		w.expect(office("POST", "/admin/api/v1/visitors", map[string]any{"school": "demo", "name": "李访客", "expires_at": expires,
+			"card_uid": "VISIT0001"}), 409, "CONFLICT")
+		if items, _ := office("GET", "/admin/api/v1/visitors?school=demo", nil).json["items"].([]any); len(items) != 1 {
+			t.Fatal("a refused visitor is not created")
 		}
 		v, err := w.ledger.Holder(ctx, w.school.ID, number)
 		if err != nil {
@@ -126,6 +132,12 @@ func TestVisitorExpiresEverywhere(t *testing.T) {
 		}
 		w.clock.Advance(31 * time.Second)
 		w.refusedEverywhere(number, password, payCode, idCode, "expired")
+		// Its card too.
+		w.expect(w.signed("pos-1", "POST", "/tgw/v1/payments", map[string]any{"request_id": "card-pay", "amount": 100,
+			"card_uid": "VISIT0001"}), 403, "ACCOUNT_CLOSED")
+		if gate := w.signed("gate-library", "POST", "/tgw/v1/access", map[string]any{"request_id": "card-gate", "card_uid": "VISIT0001"}); gate.str("decision") != "deny" || gate.str("reason") != "ACCOUNT_CLOSED" {
+			t.Fatalf("card at the gate: %s", gate.body)
+		}
 		if items, _ := office("GET", "/admin/api/v1/visitors?school=demo&active=true", nil).json["items"].([]any); len(items) != 0 {
 			t.Fatal("an expired visitor is not active")
 		}

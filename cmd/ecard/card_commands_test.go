@@ -53,3 +53,30 @@ func TestCardIssueReplaceAndReplacementJob(t *testing.T) {
 		mustEcard(t, e, "ledger", "verify")
 	})
 }
+
+// TestPosTapsADemoCard is a till's card path through the command line: the
+// demo card pays online, an unknown card is refused, a gate admits the card.
+func TestPosTapsADemoCard(t *testing.T) {
+	eachEnv(t, func(t *testing.T, e env) {
+		base, _ := startServer(t, e)
+		pos := []string{"pos", "--server", base, "--terminal", "demo-pos-1", "--secret", "demo-pos-1-secret-change-me"}
+		out := mustEcard(t, e, append(pos, "pay", "--amount", "800", "--card", "de000001", "--request-id", "tap-1")...)
+		var answer struct {
+			Status       string `json:"status"`
+			BalanceAfter int64  `json:"balance_after"`
+		}
+		if err := json.Unmarshal([]byte(out), &answer); err != nil || answer.Status != "approved" || answer.BalanceAfter != 22200 {
+			t.Fatalf("card pay: %v %s", err, out)
+		}
+		if out, err := ecard(t, e, append(pos, "pay", "--amount", "100", "--card", "FFFFFFFF")...); err == nil || !strings.Contains(out, "CARD_INVALID") {
+			t.Fatalf("unknown card: %v %s", err, out)
+		}
+		gate := []string{"pos", "--server", base, "--terminal", "demo-gate-dorm1", "--secret", "demo-gate-dorm1-secret-change-me"}
+		if out := mustEcard(t, e, append(gate, "access", "--card", "DE000001")...); !strings.Contains(out, `"allow"`) {
+			t.Fatalf("gate: %s", out)
+		}
+		if out := mustEcard(t, e, "ledger", "verify"); strings.Contains(out, "FAIL") {
+			t.Fatal(out)
+		}
+	})
+}
