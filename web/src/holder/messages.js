@@ -1,7 +1,7 @@
 export const messages = {
   zh: {
     app: '校园一卡通', login: '登录', school: '学校', number: '学号/工号', password: '密码', logout: '退出登录',
-    bindHint: '在浏览器中使用学号和密码登录；微信中打开时将自动绑定。', chooseSchool: '请选择学校',
+    bindHint: '使用学号/工号和密码登录；绑定微信请在一卡通小程序中进行。', chooseSchool: '请选择学校',
     balance: '余额', subsidy: '补贴', pending: '待入账', status: '状态', spentToday: '今日消费',
     perPayment: '单笔限额', perDay: '每日限额', payCode: '付款码', idCode: '身份码', topup: '充值', history: '账单',
     loss: '挂失', passwords: '修改密码', limits: '消费限额', yuan: '元', home: '首页', back: '返回',
@@ -20,7 +20,7 @@ export const messages = {
   },
   en: {
     app: 'Campus Card', login: 'Sign in', school: 'School', number: 'Student / staff number', password: 'Password', logout: 'Sign out',
-    bindHint: 'In a browser, sign in with your number and password; in WeChat your account is bound automatically.', chooseSchool: 'Choose your school',
+    bindHint: 'Sign in with your number and password; bind WeChat in the campus card mini-program.', chooseSchool: 'Choose your school',
     balance: 'Balance', subsidy: 'Subsidy', pending: 'Pending', status: 'Status', spentToday: 'Spent today',
     perPayment: 'Per payment', perDay: 'Per day', payCode: 'Pay code', idCode: 'ID code', topup: 'Top up', history: 'History',
     loss: 'Report loss', passwords: 'Passwords', limits: 'Limits', yuan: 'CNY', home: 'Home', back: 'Back',
