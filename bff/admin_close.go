@@ -43,6 +43,10 @@ func (s *Server) handleAdminCloseHolder(c fiber.Ctx) error {
 		return err
 	}
 	setAudit(c, "holder:"+strconv.FormatInt(id, 10), "closed, receipt "+closing.Receipt)
+	// A closed account signs out everywhere: its refresh tokens stop working.
+	if err := s.sessions.endHolder(c.Context(), id); err != nil {
+		return err
+	}
 	h, err := s.ledger.HolderByID(c.Context(), id)
 	if err != nil {
 		return err

@@ -61,7 +61,13 @@ func TestClosedHolderRefusedEverywhere(t *testing.T) {
 		if r := w.pay("pos-1", "before", w.payCode(tok), 500); r.status != 200 {
 			t.Fatalf("pay: %s", r.body)
 		}
+		raw, _ := json.Marshal(map[string]string{"school": "demo", "number": "2024001", "password": "123456"})
+		session := w.send("POST", "/api/v1/auth/login", raw, nil)
 		first := office("POST", fmt.Sprintf("/admin/api/v1/holders/%d/close", w.zhang.ID), map[string]string{"method": "cash"})
+		refresh, _ := json.Marshal(map[string]string{"refresh_token": session.str("refresh_token")})
+		if r := w.send("POST", "/api/v1/auth/refresh", refresh, nil); r.status != 401 {
+			t.Fatalf("a closed account's session still refreshes: %d %s", r.status, r.body)
+		}
 		if first.status != 200 || first.num("wallet_refund_fen") != 10000 || first.num("pending_refund_fen") != 300 ||
 			first.num("subsidy_returned_fen") != 300 || first.num("purse_refund_fen") != 0 || first.str("receipt") == "" {
 			t.Fatalf("close: %s", first.body)
