@@ -67,17 +67,21 @@ func (s *Server) adminHolders(c fiber.Ctx, school string, holders ...ledger.Hold
 	}
 	out := make([]adminHolder, len(holders))
 	for i, h := range holders {
-		b := balances[h.ID]
-		out[i] = adminHolder{ID: h.ID, School: school, Number: h.Number, Name: h.Name, Kind: h.Kind, Status: h.Status,
-			State: h.State(s.now()), Lost: h.Lost, ExpiresAt: h.ExpiresAt, DormBuilding: h.DormBuilding,
-			MustChangePassword: h.MustChangePassword, MustChangePIN: h.MustChangePIN,
-			Wallet: b.WalletFen, Subsidy: b.SubsidyFen, Pending: b.PendingFen, Purse: b.PurseFen,
-			LastActiveAt: h.LastActiveAt, CreatedAt: h.CreatedAt}
+		out[i] = s.adminHolderView(h, school, balances[h.ID])
 		if uid, ok := cards[h.ID]; ok {
 			out[i].CardUID = &uid
 		}
 	}
 	return out, nil
+}
+
+// adminHolderView is AdminHolder without the card.
+func (s *Server) adminHolderView(h ledger.Holder, school string, b ledger.Balances) adminHolder {
+	return adminHolder{ID: h.ID, School: school, Number: h.Number, Name: h.Name, Kind: h.Kind, Status: h.Status,
+		State: h.State(s.now()), Lost: h.Lost, ExpiresAt: h.ExpiresAt, DormBuilding: h.DormBuilding,
+		MustChangePassword: h.MustChangePassword, MustChangePIN: h.MustChangePIN,
+		Wallet: b.WalletFen, Subsidy: b.SubsidyFen, Pending: b.PendingFen, Purse: b.PurseFen,
+		LastActiveAt: h.LastActiveAt, CreatedAt: h.CreatedAt}
 }
 
 // holderView shows one holder (AdminHolder).

@@ -204,11 +204,16 @@ func (l *Ledger) existingNumbers(ctx context.Context, schoolID int64, lines []Im
 // lines sharing a secret (a school's fixed rule) share one hash.
 func (l *Ledger) hashInitialSecrets(school School, lines []ImportLine) ([]string, error) {
 	secrets := make([]string, len(lines))
-	unique := map[string]string{}
+	var distinct []string
+	seen := map[string]bool{}
 	for i, ln := range lines {
 		secrets[i] = InitialSecret(school.InitialPasswordRule, ln.Holder.IDLast6)
-		unique[secrets[i]] = ""
+		if !seen[secrets[i]] {
+			seen[secrets[i]] = true
+			distinct = append(distinct, secrets[i])
+		}
 	}
+	hashOf := make(map[string]string, len(distinct))
 	jobs := make(chan string)
 	var (
 		mu       sync.Mutex
@@ -222,7 +227,7 @@ func (l *Ledger) hashInitialSecrets(school School, lines []ImportLine) ([]string
 			for secret := range jobs {
 				hash, err := l.argon2.hash(secret)
 				mu.Lock()
-				unique[secret] = hash
+				hashOf[secret] = hash
 				if err != nil && firstErr == nil {
 					firstErr = err
 				}
@@ -230,7 +235,7 @@ func (l *Ledger) hashInitialSecrets(school School, lines []ImportLine) ([]string
 			}
 		}()
 	}
-	for secret := range unique {
+	for _, secret := range distinct {
 		jobs <- secret
 	}
 	close(jobs)
@@ -240,7 +245,7 @@ func (l *Ledger) hashInitialSecrets(school School, lines []ImportLine) ([]string
 	}
 	hashes := make([]string, len(lines))
 	for i, s := range secrets {
-		hashes[i] = unique[s]
+		hashes[i] = hashOf[s]
 	}
 	return hashes, nil
 }

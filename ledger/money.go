@@ -172,7 +172,7 @@ func (l *Ledger) Pay(ctx context.Context, in Payment) (Entry, error) {
 		if err != nil {
 			return err
 		}
-		spendable, err := l.spendableSubsidy(tx, accts[Subsidy])
+		spendable, err := l.spendableSubsidy(tx, accts[Subsidy], now)
 		if err != nil {
 			return err
 		}
@@ -189,7 +189,7 @@ func (l *Ledger) Pay(ctx context.Context, in Payment) (Entry, error) {
 			return err
 		}
 		if fromSubsidy > 0 {
-			if err := l.useSubsidyLines(tx, e, in.HolderID, fromSubsidy); err != nil {
+			if err := l.useSubsidyLines(tx, e, in.HolderID, fromSubsidy, now); err != nil {
 				return err
 			}
 		}

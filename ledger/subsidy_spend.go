@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"gorm.io/gorm"
 )
@@ -19,11 +20,13 @@ type SubsidyUse struct {
 
 // spendableSubsidy is what a payment may take from a subsidy account: its
 // available balance less lines already past their expiry that the expiry job
-// has not swept yet. The account is locked by the caller.
-func (l *Ledger) spendableSubsidy(tx *gorm.DB, acct Account) (int64, error) {
+// has not swept yet. The account is locked by the caller, and now is the
+// payment's one instant, so the lines found live here are the lines
+// useSubsidyLines spends.
+func (l *Ledger) spendableSubsidy(tx *gorm.DB, acct Account, now time.Time) (int64, error) {
 	var due int64
 	if err := tx.Raw(`SELECT COALESCE(SUM(remaining_fen), 0) FROM subsidy_lines
-		WHERE holder_id = ? AND remaining_fen > 0 AND expires_at <= ?`, *acct.HolderID, l.now()).Scan(&due).Error; err != nil {
+		WHERE holder_id = ? AND remaining_fen > 0 AND expires_at <= ?`, *acct.HolderID, now).Scan(&due).Error; err != nil {
 		return 0, err
 	}
 	return max(0, acct.BalanceFen-acct.HeldFen-due), nil
@@ -34,10 +37,10 @@ func (l *Ledger) spendableSubsidy(tx *gorm.DB, acct Account) (int64, error) {
 // locked and debited, so the lines it reads cannot change under it; each
 // line still moves by a conditional update. Subsidy granted outside a batch
 // has no line and is spent after the lines.
-func (l *Ledger) useSubsidyLines(tx *gorm.DB, payment *Entry, holderID, amount int64) error {
+func (l *Ledger) useSubsidyLines(tx *gorm.DB, payment *Entry, holderID, amount int64, now time.Time) error {
 	var lines []SubsidyLine
 	if err := tx.Raw(`SELECT * FROM subsidy_lines WHERE holder_id = ? AND remaining_fen > 0 AND expires_at > ?
-		ORDER BY expires_at, id LIMIT 1000`+l.forUpdate(), holderID, l.now()).Scan(&lines).Error; err != nil {
+		ORDER BY expires_at, id LIMIT 1000`+l.forUpdate(), holderID, now).Scan(&lines).Error; err != nil {
 		return err
 	}
 	left := amount

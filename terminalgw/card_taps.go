@@ -42,6 +42,10 @@ func (g *Gateway) cardApproved(c fiber.Ctx, req paymentRequest, e ledger.Entry) 
 	}
 	answer := a.(paymentAnswer)
 	answer.Pending, err = g.claim(c, e.IdempotencyKey+":claim", e.SchoolID, *e.HolderID, req.ChipHoldID)
+	if ledger.ErrorCode(err) != "" {
+		// The payment went through; a claim refused now is offered at the next tap.
+		answer.Pending, err = nil, nil
+	}
 	return answer, err
 }
 
