@@ -24,7 +24,7 @@ const chromiumPath = "/usr/bin/chromium"
 
 // browserGuard bounds one step against a hung browser; a step waits for an
 // element or an answer, so this is no timed assertion.
-const browserGuard = 30 * time.Second
+const browserGuard = 2 * time.Minute
 
 type browserPage struct {
 	t       *testing.T
@@ -145,9 +145,10 @@ func visible(sel string) chromedp.Action[chromedp.Void] {
 	return chromedp.WaitVisible(chromedp.CSS(sel))
 }
 
-// fill types into a field; setValue is for inputs keys cannot fill (dates).
+// fill replaces what a field holds by typing; setValue is for inputs keys
+// cannot fill (dates).
 func fill(sel, value string) chromedp.Action[chromedp.Void] {
-	return chromedp.Steps(visible(sel), chromedp.SendKeys(chromedp.CSS(sel), value))
+	return chromedp.Steps(visible(sel), chromedp.Clear(chromedp.CSS(sel)), chromedp.SendKeys(chromedp.CSS(sel), value))
 }
 
 func setValue(sel, value string) chromedp.Action[chromedp.Void] {
