@@ -23,13 +23,9 @@ func (c *cli) cardCommands() []*cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			return c.withLedger(ctx, func(l *ledger.Ledger) error {
-				id, err := schoolID(ctx, l, school)
+				id, h, err := schoolHolder(ctx, l, school, number)
 				if err != nil {
 					return err
-				}
-				h, err := l.Holder(ctx, id, number)
-				if err != nil {
-					return fmt.Errorf("holder %q: %w", number, err)
 				}
 				if _, err := l.IssueCard(ctx, id, h.ID, uid); err != nil {
 					return err

@@ -50,6 +50,20 @@ func schoolID(ctx context.Context, l *ledger.Ledger, code string) (int64, error)
 	return s.ID, nil
 }
 
+// schoolHolder finds a holder by school code and number, naming whichever is
+// unknown.
+func schoolHolder(ctx context.Context, l *ledger.Ledger, school, number string) (int64, ledger.Holder, error) {
+	id, err := schoolID(ctx, l, school)
+	if err != nil {
+		return 0, ledger.Holder{}, err
+	}
+	h, err := l.Holder(ctx, id, number)
+	if err != nil {
+		return 0, ledger.Holder{}, fmt.Errorf("holder %q: %w", number, err)
+	}
+	return id, h, nil
+}
+
 // parseTime reads RFC 3339 or a plain date (midnight UTC).
 func parseTime(s string) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {

@@ -126,13 +126,9 @@ func (c *cli) holderCloseCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			return c.withLedger(ctx, func(l *ledger.Ledger) error {
-				id, err := schoolID(ctx, l, school)
+				_, h, err := schoolHolder(ctx, l, school, number)
 				if err != nil {
 					return err
-				}
-				h, err := l.Holder(ctx, id, number)
-				if err != nil {
-					return fmt.Errorf("holder %q: %w", number, err)
 				}
 				cl, err := l.CloseHolder(ctx, ledger.CloseAccount{HolderID: h.ID, Method: method, Reference: reference, By: "cli"})
 				if err != nil {
