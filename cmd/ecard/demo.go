@@ -124,8 +124,12 @@ func printDemo(out io.Writer, d demoData, seeded bool) {
 		fmt.Fprintf(out, "  admin     %-18s password %s (%s)\n", a.Username, a.Password, a.Role)
 	}
 	for _, h := range d.Holders {
-		fmt.Fprintf(out, "  %-9s %-18s password/PIN %s (initial: X counts as 0)  %s\n", h.Kind, h.Number,
-			ledger.InitialSecret("id_last6", h.IDLast6), h.Name)
+		card := ""
+		if h.CardUID != "" {
+			card = "  card " + h.CardUID
+		}
+		fmt.Fprintf(out, "  %-9s %-18s password/PIN %s (initial: X counts as 0)  %s%s\n", h.Kind, h.Number,
+			ledger.InitialSecret("id_last6", h.IDLast6), h.Name, card)
 	}
 	for _, t := range d.Terminals {
 		fmt.Fprintf(out, "  %-9s %-18s secret %s\n", t.Kind, t.ID, t.Secret)

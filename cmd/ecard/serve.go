@@ -57,6 +57,7 @@ func (c *cli) serveCommand() *cobra.Command {
 				return fmt.Errorf("listen: %w", err)
 			}
 			fmt.Fprintf(c.stdout, "ecard listening on http://%s\n", ln.Addr())
+			fmt.Fprintf(c.stdout, "  holder app http://%[1]s/   parent recharge http://%[1]s/recharge/   card office http://%[1]s/admin/\n", ln.Addr())
 			done := make(chan error, 1)
 			go func() {
 				done <- srv.App().Listener(ln, fiber.ListenConfig{DisableStartupMessage: true})
