@@ -90,6 +90,9 @@ func (l *Ledger) recordNew(ctx context.Context, e *Entry, build func(tx *gorm.DB
 		if res.RowsAffected == 0 {
 			return errDuplicate
 		}
+		if err := l.markActive(tx, e); err != nil {
+			return err
+		}
 		if err := build(tx, e); err != nil {
 			return err
 		}
@@ -114,7 +117,6 @@ func (l *Ledger) recordNew(ctx context.Context, e *Entry, build func(tx *gorm.DB
 	if err != nil {
 		return Entry{}, err
 	}
-	l.markActive(ctx, e)
 	return *e, nil
 }
 
