@@ -39,11 +39,7 @@ func (s *Server) handleAdminIssueCard(c fiber.Ctx) error {
 }
 
 func (s *Server) handleAdminCards(c fiber.Ctx) error {
-	school, err := s.adminSchool(c)
-	if err != nil {
-		return err
-	}
-	limit, before, err := listParams(c)
+	school, limit, before, err := s.schoolPage(c)
 	if err != nil {
 		return err
 	}
@@ -56,11 +52,7 @@ func (s *Server) handleAdminCards(c fiber.Ctx) error {
 }
 
 func (s *Server) handleAdminOfflineAnomalies(c fiber.Ctx) error {
-	school, err := s.adminSchool(c)
-	if err != nil {
-		return err
-	}
-	limit, before, err := listParams(c)
+	school, limit, before, err := s.schoolPage(c)
 	if err != nil {
 		return err
 	}

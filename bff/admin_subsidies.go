@@ -106,11 +106,7 @@ func (s *Server) handleAdminIssueSubsidies(c fiber.Ctx) error {
 }
 
 func (s *Server) handleAdminSubsidies(c fiber.Ctx) error {
-	school, err := s.adminSchool(c)
-	if err != nil {
-		return err
-	}
-	limit, before, err := listParams(c)
+	school, limit, before, err := s.schoolPage(c)
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,16 @@ func (s *Server) adminSchool(c fiber.Ctx) (ledger.School, error) {
 	return s.ledger.School(c.Context(), code)
 }
 
+// schoolPage reads what every list of one school's records takes: ?school=,
+// ?limit= and ?cursor=.
+func (s *Server) schoolPage(c fiber.Ctx) (school ledger.School, limit int, before int64, err error) {
+	if school, err = s.adminSchool(c); err != nil {
+		return school, 0, 0, err
+	}
+	limit, before, err = listParams(c)
+	return school, limit, before, err
+}
+
 // listParams reads API.md's ?limit= and ?cursor= (the last id of the previous page).
 func listParams(c fiber.Ctx) (limit int, before int64, err error) {
 	limit = 20
@@ -42,11 +52,7 @@ func nextCursor[T any](items []T, limit int, id func(T) int64) string {
 }
 
 func (s *Server) handleAdminTopups(c fiber.Ctx) error {
-	school, err := s.adminSchool(c)
-	if err != nil {
-		return err
-	}
-	limit, before, err := listParams(c)
+	school, limit, before, err := s.schoolPage(c)
 	if err != nil {
 		return err
 	}

@@ -62,11 +62,7 @@ func (s *Server) handleAdminCreateVisitor(c fiber.Ctx) error {
 }
 
 func (s *Server) handleAdminVisitors(c fiber.Ctx) error {
-	school, err := s.adminSchool(c)
-	if err != nil {
-		return err
-	}
-	limit, before, err := listParams(c)
+	school, limit, before, err := s.schoolPage(c)
 	if err != nil {
 		return err
 	}

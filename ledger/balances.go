@@ -12,26 +12,13 @@ type Balances struct {
 
 // HolderBalances reads a holder's balances, available after holds.
 func (l *Ledger) HolderBalances(ctx context.Context, holderID int64) (Balances, error) {
-	var accts []Account
-	if err := l.db.WithContext(ctx).Where("holder_id = ?", holderID).Find(&accts).Error; err != nil {
+	all, err := l.BalancesOf(ctx, []int64{holderID})
+	if err != nil {
 		return Balances{}, err
 	}
-	if len(accts) == 0 {
+	b, found := all[holderID]
+	if !found {
 		return Balances{}, refuse(CodeNotFound, "holder not found")
-	}
-	var b Balances
-	for _, a := range accts {
-		available := a.BalanceFen - a.HeldFen
-		switch a.Kind {
-		case Wallet:
-			b.WalletFen = available
-		case Subsidy:
-			b.SubsidyFen = available
-		case Pending:
-			b.PendingFen = available
-		case Purse:
-			b.PurseFen = available
-		}
 	}
 	return b, nil
 }
