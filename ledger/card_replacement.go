@@ -16,26 +16,29 @@ func (l *Ledger) MoveReplacedPurses(ctx context.Context, limit int) (int, error)
 	if limit <= 0 || limit > 10000 {
 		return 0, fmt.Errorf("ledger: limit must be 1 to 10000")
 	}
-	var due []struct {
-		Card
-		WaitDays int
-	}
-	if err := l.db.WithContext(ctx).Raw(`SELECT c.*, s.replacement_wait_days AS wait_days FROM cards c JOIN schools s ON s.id = c.school_id
-		WHERE c.status = 'replaced' AND NOT c.purse_moved ORDER BY c.replaced_at, c.id`).Scan(&due).Error; err != nil {
+	schools, err := l.Schools(ctx)
+	if err != nil {
 		return 0, err
 	}
 	now, done := l.now(), 0
-	for _, d := range due {
+	for _, school := range schools {
+		// Only cards past this school's waiting period, oldest first, and no
+		// more than the run may still settle: the query is bounded.
+		cutoff := now.Add(-time.Duration(school.ReplacementWaitDays) * 24 * time.Hour)
+		var due []Card
+		if err := l.db.WithContext(ctx).Where("school_id = ? AND status = ? AND NOT purse_moved AND replaced_at <= ?",
+			school.ID, CardReplaced, cutoff).Order("replaced_at, id").Limit(limit - done).Find(&due).Error; err != nil {
+			return done, err
+		}
+		for _, c := range due {
+			if err := l.moveReplacedPurse(ctx, c); err != nil {
+				return done, fmt.Errorf("card %s: %w", c.UID, err)
+			}
+			done++
+		}
 		if done >= limit {
 			break
 		}
-		if now.Before(d.ReplacedAt.Add(time.Duration(d.WaitDays) * 24 * time.Hour)) {
-			continue
-		}
-		if err := l.moveReplacedPurse(ctx, d.Card); err != nil {
-			return done, fmt.Errorf("card %s: %w", d.UID, err)
-		}
-		done++
 	}
 	return done, nil
 }
