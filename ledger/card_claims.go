@@ -24,13 +24,16 @@ var chipChannels = map[string]bool{"pending>purse": true, "wallet>purse": true, 
 // that write is confirmed first (ReportChipWrite), so a write whose
 // confirmation never arrived is not made a second time.
 func (l *Ledger) ClaimPending(ctx context.Context, key string, schoolID, holderID, chipHoldID int64) (Entry, bool, error) {
-	if prior, found, err := l.entryByKey(ctx, key); err != nil || found {
-		return prior, found, err
-	}
+	// The chip's last write is a fact about the card, whatever the request:
+	// a repeated claim still settles it, or a write whose confirmation was
+	// lost would be written again.
 	if chipHoldID > 0 {
 		if err := l.ReportChipWrite(ctx, schoolID, holderID, chipHoldID); err != nil {
 			return Entry{}, false, err
 		}
+	}
+	if prior, found, err := l.entryByKey(ctx, key); err != nil || found {
+		return prior, found, err
 	}
 	b, err := l.HolderBalances(ctx, holderID)
 	if err != nil || b.PendingFen <= 0 {
