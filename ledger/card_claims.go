@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // ChipWriteTTL is how long a terminal has to write the chip and confirm. A
@@ -12,27 +14,24 @@ import (
 // it was (pending money is written at the next tap instead).
 const ChipWriteTTL = 10 * time.Minute
 
+// ChipNotRead stands for a chip's last write when the terminal did not read
+// it. A chip that records no write yet reports 0.
+const ChipNotRead int64 = -1
+
 // chipChannels are the holds a terminal resolves by writing a card chip.
 var chipChannels = map[string]bool{"pending>purse": true, "wallet>purse": true, "purse>wallet": true}
 
 // ClaimPending reserves all of a holder's available pending money (待圈存) for
 // writing onto the card chip, once per key. found is false when nothing is
-// pending, or another claim already holds it: money is never reserved for two
-// writes at once.
+// pending, or the card's previous write is not settled yet (see
+// chipWriteSettled): money is never reserved for two writes at once.
 //
-// chipHoldID, when not zero, is the last write the card chip itself records:
-// that write is confirmed first (ReportChipWrite), so a write whose
-// confirmation never arrived is not made a second time.
+// chipHoldID is the last write the card chip itself records (0: none yet;
+// ChipNotRead: not read). It settles the earlier writes first
+// (ReportChipWrite), so a write whose confirmation never arrived is not made
+// a second time.
 func (l *Ledger) ClaimPending(ctx context.Context, key string, schoolID, holderID, chipHoldID int64) (Entry, bool, error) {
-	// The chip's last write is a fact about the card, whatever the request:
-	// a repeated claim still settles it, or a write whose confirmation was
-	// lost would be written again.
-	if chipHoldID > 0 {
-		if err := l.ReportChipWrite(ctx, schoolID, holderID, chipHoldID); err != nil {
-			return Entry{}, false, err
-		}
-	}
-	if prior, found, err := l.entryByKey(ctx, key); err != nil || found {
+	if prior, found, err := l.reportThenLookUp(ctx, key, schoolID, holderID, chipHoldID); err != nil || found {
 		return prior, found, err
 	}
 	b, err := l.HolderBalances(ctx, holderID)
@@ -40,21 +39,42 @@ func (l *Ledger) ClaimPending(ctx context.Context, key string, schoolID, holderI
 		return Entry{}, false, err
 	}
 	e, err := l.Reserve(ctx, Reserve{Key: key, SchoolID: schoolID, HolderID: holderID, From: Pending, To: Purse,
-		AmountFen: b.PendingFen, TTL: ChipWriteTTL, Memo: "圈存 claim onto the card"})
-	if ErrorCode(err) == CodeInsufficientFunds {
-		return Entry{}, false, nil // a concurrent claim holds it
+		AmountFen: b.PendingFen, TTL: ChipWriteTTL, Memo: "圈存 claim onto the card",
+		guard: func(tx *gorm.DB, e *Entry) error { return l.chipWriteSettled(tx, holderID, chipHoldID, e) }})
+	switch ErrorCode(err) {
+	case CodeInsufficientFunds, CodeConflict:
+		return Entry{}, false, nil // a concurrent claim holds it, or the last write is unsettled
 	}
 	return e, err == nil, err
 }
 
 // ReserveChipWrite reserves a transfer that needs the card chip written: wallet
 // to purse (the chip is credited) or purse to wallet (the chip is debited).
-func (l *Ledger) ReserveChipWrite(ctx context.Context, key string, schoolID, holderID int64, from, to AccountKind, amount int64) (Entry, error) {
+// chipHoldID is as for ClaimPending; while the card's previous write is not
+// settled it refuses with CONFLICT.
+func (l *Ledger) ReserveChipWrite(ctx context.Context, key string, schoolID, holderID, chipHoldID int64, from, to AccountKind, amount int64) (Entry, error) {
 	if !chipChannels[string(from)+">"+string(to)] {
 		return Entry{}, refuse(CodeInvalidRequest, "cannot write %s to %s on a card", from, to)
 	}
+	if _, _, err := l.reportThenLookUp(ctx, key, schoolID, holderID, chipHoldID); err != nil {
+		return Entry{}, err
+	}
 	return l.Reserve(ctx, Reserve{Key: key, SchoolID: schoolID, HolderID: holderID, From: from, To: to,
-		AmountFen: amount, TTL: ChipWriteTTL, Memo: "圈存机 transfer " + string(from) + ">" + string(to)})
+		AmountFen: amount, TTL: ChipWriteTTL, Memo: "圈存机 transfer " + string(from) + ">" + string(to),
+		guard: func(tx *gorm.DB, e *Entry) error { return l.chipWriteSettled(tx, holderID, chipHoldID, e) }})
+}
+
+// reportThenLookUp settles the chip's reported last write, then looks the
+// request's key up. The chip's record is a fact about the card, whatever the
+// request: a repeated request still settles it, or a write whose
+// confirmation was lost would be written again.
+func (l *Ledger) reportThenLookUp(ctx context.Context, key string, schoolID, holderID, chipHoldID int64) (Entry, bool, error) {
+	if chipHoldID >= 0 {
+		if err := l.ReportChipWrite(ctx, schoolID, holderID, chipHoldID); err != nil {
+			return Entry{}, false, err
+		}
+	}
+	return l.entryByKey(ctx, key)
 }
 
 // ConfirmChipWrite resolves a chip-write hold once, whatever the terminal
@@ -114,10 +134,19 @@ func (l *Ledger) ConfirmChipWrite(ctx context.Context, schoolID, holdID int64, w
 	if !strings.HasPrefix(r.IdempotencyKey, "hold-expired:") {
 		return Entry{}, refuse(CodeConflict, "hold %d was reported not written", holdID)
 	}
-	// Timed out, but the chip says written.
+	// Timed out, but the terminal says written: the ledger follows the chip,
+	// unless a newer write was granted since, which happens only once the
+	// card itself showed this one unwritten.
+	holderID := *reserve.HolderID
 	from, to, _ := strings.Cut(reserve.Channel, ">")
-	return l.Move(ctx, Move{Key: fmt.Sprintf("chip-write:%d:late", holdID), SchoolID: schoolID, HolderID: *reserve.HolderID,
-		From: AccountKind(from), To: AccountKind(to), AmountFen: hold.AmountFen, Memo: "late chip write confirmation"})
+	return l.Move(ctx, Move{Key: lateMoveKey(holdID), SchoolID: schoolID, HolderID: holderID,
+		From: AccountKind(from), To: AccountKind(to), AmountFen: hold.AmountFen, Memo: "late chip write confirmation",
+		guard: func(tx *gorm.DB, _ *Entry) error {
+			if l.newerChipWrite(tx, holderID, holdID) {
+				return refuse(CodeConflict, "the card showed hold %d not written", holdID)
+			}
+			return nil
+		}})
 }
 
 // holdResolution is the post or void entry that resolved a hold, if any.
@@ -135,26 +164,21 @@ func (l *Ledger) HoldOpen(ctx context.Context, holdID int64) (bool, error) {
 	return !found, err
 }
 
-// ReportChipWrite takes a card chip's own record that hold holdID was written
-// onto it, from any terminal of the school: it confirms the write if that is
-// still needed. A hold that is not the holder's chip write, or that its
+// ReportChipWrite takes a card chip's own record that hold holdID was the
+// last written onto it (0: none yet), from any terminal of the school: it
+// releases the writes reserved after it and confirms it if that is still
+// needed. A hold that is not the holder's chip write, or that its
 // terminal reported unwritten, is ignored: the chip's record is only a hint
 // here, and the tap it came with must not fail for it.
 func (l *Ledger) ReportChipWrite(ctx context.Context, schoolID, holderID, holdID int64) error {
-	var reserve Entry
-	if err := first(l.db.WithContext(ctx), &reserve, "hold", "id = ? AND school_id = ? AND kind = ?", holdID, schoolID, EntryReserve); err != nil {
-		return ignoreRefusal(err)
-	}
-	if reserve.HolderID == nil || *reserve.HolderID != holderID {
-		return nil
-	}
-	// Claims reserved after the chip's last write were not written (the card
-	// is here, not at another till): release them first, so the money the
+	// Writes reserved after the chip's last write were not made (the card is
+	// here, not at another terminal): release them first, so the money the
 	// chip already has can be followed.
 	var later []int64
 	if err := l.db.WithContext(ctx).Raw(`SELECT h.entry_id FROM holds h JOIN entries r ON r.id = h.entry_id
-		WHERE r.holder_id = ? AND r.channel = 'pending>purse' AND h.entry_id > ?
-		AND NOT EXISTS (SELECT 1 FROM entries x WHERE x.hold_of = h.entry_id) ORDER BY h.entry_id`, holderID, holdID).Scan(&later).Error; err != nil {
+		WHERE r.holder_id = ? AND r.school_id = ? AND r.channel IN ? AND h.entry_id > ?
+		AND NOT EXISTS (SELECT 1 FROM entries x WHERE x.hold_of = h.entry_id)
+		ORDER BY h.entry_id LIMIT ?`, holderID, schoolID, chipChannelList, holdID, maxOpenChipWrites).Scan(&later).Error; err != nil {
 		return err
 	}
 	for _, id := range later {
@@ -162,9 +186,20 @@ func (l *Ledger) ReportChipWrite(ctx context.Context, schoolID, holderID, holdID
 			return err
 		}
 	}
+	var reserve Entry
+	if err := first(l.db.WithContext(ctx), &reserve, "hold", "id = ? AND school_id = ? AND kind = ?", holdID, schoolID, EntryReserve); err != nil {
+		return ignoreRefusal(err)
+	}
+	if reserve.HolderID == nil || *reserve.HolderID != holderID {
+		return nil
+	}
 	_, err := l.ConfirmChipWrite(ctx, schoolID, holdID, true, "")
 	return ignoreRefusal(err)
 }
+
+// maxOpenChipWrites bounds the open writes one chip report releases. Writes
+// are granted one at a time (chipWriteSettled); older data may hold a few.
+const maxOpenChipWrites = 100
 
 func ignoreRefusal(err error) error {
 	if ErrorCode(err) != "" {

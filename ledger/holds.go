@@ -21,6 +21,9 @@ type Reserve struct {
 	AmountFen int64
 	TTL       time.Duration
 	Memo      string
+	// guard, when set, runs inside the reservation's transaction with the
+	// holder locked; its refusal leaves nothing reserved.
+	guard func(tx *gorm.DB, e *Entry) error
 }
 
 // maxHoldTTL bounds how long money can stay reserved.
@@ -39,6 +42,9 @@ func (l *Ledger) Reserve(ctx context.Context, in Reserve) (Entry, error) {
 		Fingerprint: fingerprint(EntryReserve, in.SchoolID, in.HolderID, in.From, in.To, in.AmountFen, in.TTL)}
 	return l.record(ctx, e, func(tx *gorm.DB, e *Entry) error {
 		if _, err := l.liveHolder(tx, in.SchoolID, in.HolderID); err != nil {
+			return err
+		}
+		if err := l.guarded(tx, e, in.guard); err != nil {
 			return err
 		}
 		accts, err := l.holderAccounts(tx, in.HolderID, in.From, in.To)

@@ -374,6 +374,9 @@ type Move struct {
 	From, To  AccountKind
 	AmountFen int64
 	Memo      string
+	// guard, when set, runs inside the move's transaction with the holder
+	// locked; its refusal leaves nothing recorded.
+	guard func(tx *gorm.DB, e *Entry) error
 }
 
 func validMove(from, to AccountKind) error {
@@ -394,6 +397,9 @@ func (l *Ledger) Move(ctx context.Context, in Move) (Entry, error) {
 		Fingerprint: fingerprint(EntryMove, in.SchoolID, in.HolderID, in.From, in.To, in.AmountFen)}
 	return l.record(ctx, e, func(tx *gorm.DB, e *Entry) error {
 		if _, err := l.liveHolder(tx, in.SchoolID, in.HolderID); err != nil {
+			return err
+		}
+		if err := l.guarded(tx, e, in.guard); err != nil {
 			return err
 		}
 		accts, err := l.holderAccounts(tx, in.HolderID, in.From, in.To)

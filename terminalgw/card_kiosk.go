@@ -69,15 +69,11 @@ func (kioskPlain) validate() error { return nil }
 
 type kioskClaimBody struct {
 	kioskAuth
-	// ChipHoldID is the last write the chip records (0: none or unknown).
-	ChipHoldID int64 `json:"chip_hold_id"`
+	chipRead
 }
 
 func (b *kioskClaimBody) validate() error {
-	if b.ChipHoldID < 0 {
-		return httpjson.Invalid("chip_hold_id must not be negative")
-	}
-	return nil
+	return b.validChipRead()
 }
 
 // kioskHistoryLength is how many recent lines the kiosk screen shows.
@@ -109,7 +105,7 @@ func (g *Gateway) kioskClaim(c fiber.Ctx, t ledger.Terminal, h ledger.Holder, bo
 	if err := h.CanSpend(g.now()); err != nil {
 		return nil, err
 	}
-	w, err := g.claim(c, ledgerKey(t.ID, body.RequestID), t.SchoolID, h.ID, body.ChipHoldID)
+	w, err := g.claim(c, ledgerKey(t.ID, body.RequestID), t.SchoolID, h.ID, body.lastWrite())
 	return claimAnswerOf(w), err
 }
 
@@ -167,6 +163,7 @@ type kioskTransfer struct {
 	kioskAuth
 	Direction string `json:"direction"`
 	Amount    int64  `json:"amount"`
+	chipRead
 }
 
 // transferDirections are the kiosk's transfers, each a chip write.
@@ -182,7 +179,7 @@ func (b *kioskTransfer) validate() error {
 	if b.Amount <= 0 || b.Amount > ledger.MaxAmountFen {
 		return httpjson.Invalid("amount must be 1 to %d fen", ledger.MaxAmountFen)
 	}
-	return nil
+	return b.validChipRead()
 }
 
 // kioskTransferMoney reserves a transfer between wallet and card purse; the
@@ -192,7 +189,7 @@ func (g *Gateway) kioskTransferMoney(c fiber.Ctx, t ledger.Terminal, h ledger.Ho
 		return nil, err
 	}
 	d := transferDirections[body.Direction]
-	e, err := g.ledger.ReserveChipWrite(c.Context(), ledgerKey(t.ID, body.RequestID), t.SchoolID, h.ID, d[0], d[1], body.Amount)
+	e, err := g.ledger.ReserveChipWrite(c.Context(), ledgerKey(t.ID, body.RequestID), t.SchoolID, h.ID, body.lastWrite(), d[0], d[1], body.Amount)
 	if err != nil {
 		return nil, err
 	}

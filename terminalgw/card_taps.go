@@ -41,7 +41,7 @@ func (g *Gateway) cardApproved(c fiber.Ctx, req paymentRequest, e ledger.Entry) 
 		return a, err
 	}
 	answer := a.(paymentAnswer)
-	answer.Pending, err = g.claim(c, e.IdempotencyKey+":claim", e.SchoolID, *e.HolderID, req.ChipHoldID)
+	answer.Pending, err = g.claim(c, e.IdempotencyKey+":claim", e.SchoolID, *e.HolderID, req.lastWrite())
 	if ledger.ErrorCode(err) != "" {
 		// The payment went through; a claim refused now is offered at the next tap.
 		answer.Pending, err = nil, nil
@@ -90,8 +90,7 @@ func (g *Gateway) accessByCard(c fiber.Ctx, t ledger.Terminal, req accessRequest
 type claimRequest struct {
 	RequestID string `json:"request_id"`
 	CardUID   string `json:"card_uid"`
-	// ChipHoldID is the last write the chip records (0: none or unknown).
-	ChipHoldID int64 `json:"chip_hold_id"`
+	chipRead
 }
 
 type claimAnswer struct {
@@ -119,8 +118,8 @@ func (g *Gateway) handleClaim(c fiber.Ctx) error {
 	if err := httpjson.FirstErr(httpjson.Decode(c, &req), cardUIDRequired(req.CardUID)); err != nil {
 		return err
 	}
-	if req.ChipHoldID < 0 {
-		return httpjson.Invalid("chip_hold_id must not be negative")
+	if err := req.validChipRead(); err != nil {
+		return err
 	}
 	return g.once(c, req.RequestID, func() (any, error) {
 		_, h, err := g.ledger.CardHolder(c.Context(), t.SchoolID, req.CardUID)
@@ -130,7 +129,7 @@ func (g *Gateway) handleClaim(c fiber.Ctx) error {
 		if err := h.CanSpend(g.now()); err != nil {
 			return nil, err
 		}
-		w, err := g.claim(c, ledgerKey(t.ID, req.RequestID), t.SchoolID, h.ID, req.ChipHoldID)
+		w, err := g.claim(c, ledgerKey(t.ID, req.RequestID), t.SchoolID, h.ID, req.lastWrite())
 		return claimAnswerOf(w), err
 	})
 }

@@ -159,6 +159,10 @@ func TestPendingMoneyIsWrittenAtTheNextTapOnceAndRewrittenAfterFailure(t *testin
 		if b := w.balances(w.zhang); b.PendingFen != 700 || b.PurseFen != 5000 {
 			t.Fatalf("after timeout: %+v", b)
 		}
+		// It may be on the chip: a till that did not read the chip gets nothing to write.
+		if k1 := w.signed("pos-2", "POST", "/tgw/v1/cards/claim", map[string]any{"request_id": "k-1b", "card_uid": "cafe0001"}); k1.status != 200 || k1.num("amount") != 0 {
+			t.Fatalf("claim while the last write is unsettled: %s", k1.body)
+		}
 		// A late "written" for the timed-out hold follows the chip: moved once, not twice.
 		late := w.confirm("pos-1", "k-1-c", k.num("hold_id"), true)
 		if late.str("status") != "posted" || late.num("purse") != 5700 || late.num("pending") != 0 {
@@ -171,6 +175,26 @@ func TestPendingMoneyIsWrittenAtTheNextTapOnceAndRewrittenAfterFailure(t *testin
 			t.Fatalf("nothing left: %s", k2.body)
 		}
 		w.expect(w.signed("gate-dorm1", "POST", "/tgw/v1/cards/claim", map[string]any{"request_id": "k-3", "card_uid": "cafe0001"}), 403, "FORBIDDEN")
+
+		// A write that times out unmade: the chip's last write is the older one,
+		// so the next till that reads it writes the money again.
+		if _, err := w.ledger.TopUp(ctx, ledger.TopUp{Key: "to-card-3", SchoolID: w.school.ID, HolderID: w.zhang.ID,
+			Channel: ledger.Sandbox, AmountFen: 300, ToCard: true}); err != nil {
+			t.Fatal(err)
+		}
+		k4 := w.signed("pos-1", "POST", "/tgw/v1/cards/claim", map[string]any{"request_id": "k-4", "card_uid": "cafe0001"})
+		w.clock.Advance(ledger.ChipWriteTTL + time.Second)
+		if _, err := w.ledger.VoidExpiredHolds(ctx, 100); err != nil {
+			t.Fatal(err)
+		}
+		k5 := w.signed("pos-2", "POST", "/tgw/v1/cards/claim", map[string]any{"request_id": "k-5", "card_uid": "cafe0001", "chip_hold_id": k.num("hold_id")})
+		if k5.num("amount") != 300 || k5.num("hold_id") <= k4.num("hold_id") {
+			t.Fatalf("claim after the chip showed the write before: %s", k5.body)
+		}
+		w.expect(w.confirm("pos-1", "k-4-c", k4.num("hold_id"), true), 409, "CONFLICT")
+		if c := w.confirm("pos-2", "k-5-c", k5.num("hold_id"), true); c.num("purse") != 6000 || c.num("pending") != 0 {
+			t.Fatalf("rewritten: %s", c.body)
+		}
 		w.verify()
 	})
 }

@@ -18,8 +18,8 @@ type paymentRequest struct {
 	Code      string `json:"code"`
 	CardUID   string `json:"card_uid"`
 	PIN       string `json:"pin"`
-	// ChipHoldID, with card_uid, is the last write the chip records.
-	ChipHoldID int64 `json:"chip_hold_id"`
+	// chipRead, with card_uid, is the chip's record of its last write.
+	chipRead
 }
 
 type maskedHolder struct {
@@ -63,7 +63,7 @@ func (r paymentRequest) validate() error {
 		return httpjson.Invalid("give exactly one of code and card_uid")
 	case len(r.Code) > 200 || len(r.CardUID) > 32 || !utf8.ValidString(r.Code):
 		return httpjson.Invalid("code or card_uid too long")
-	case r.ChipHoldID < 0 || (r.ChipHoldID > 0 && r.CardUID == ""):
+	case r.validChipRead() != nil || (r.ChipHoldID != nil && r.CardUID == ""):
 		return httpjson.Invalid("chip_hold_id must be a hold id, with card_uid")
 	case r.PIN != "" && !pinPattern.MatchString(r.PIN):
 		return httpjson.Invalid("pin must be 6 digits")
