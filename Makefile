@@ -25,7 +25,7 @@ lint:
 
 # Throughput on SQLite (and PostgreSQL when ECARD_TEST_DATABASE_URL is set):
 # ledger payments/s with 1 and 32 payers; codes issued/s, identity checks/s and
-# payments/s end to end through HTTP; raw Ed25519 verifies/s beside them;
+# payments/s and card taps/s end to end through HTTP; raw Ed25519 verifies/s beside them;
 # provider notifications credited/s.
 bench:
 	$(GO) test ./ledger -run '^$$' -bench BenchmarkPayments -benchtime 3s -timeout 30m

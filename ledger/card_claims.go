@@ -175,10 +175,10 @@ func (l *Ledger) ReportChipWrite(ctx context.Context, schoolID, holderID, holdID
 	// here, not at another terminal): release them first, so the money the
 	// chip already has can be followed.
 	var later []int64
-	if err := l.db.WithContext(ctx).Raw(`SELECT h.entry_id FROM holds h JOIN entries r ON r.id = h.entry_id
-		WHERE r.holder_id = ? AND r.school_id = ? AND r.channel IN ? AND h.entry_id > ?
-		AND NOT EXISTS (SELECT 1 FROM entries x WHERE x.hold_of = h.entry_id)
-		ORDER BY h.entry_id LIMIT ?`, holderID, schoolID, chipChannelList, holdID, maxOpenChipWrites).Scan(&later).Error; err != nil {
+	if err := l.db.WithContext(ctx).Raw(`SELECT r.id FROM entries r
+		WHERE r.holder_id = ? AND r.id > ? AND r.school_id = ? AND r.kind = ? AND r.channel IN ?
+		AND NOT EXISTS (SELECT 1 FROM entries x WHERE x.hold_of = r.id)
+		ORDER BY r.id LIMIT ?`, holderID, holdID, schoolID, EntryReserve, chipChannelList, maxOpenChipWrites).Scan(&later).Error; err != nil {
 		return err
 	}
 	for _, id := range later {

@@ -373,3 +373,69 @@ func BenchmarkPayments(b *testing.B) {
 		e.verify(b)
 	})
 }
+
+// BenchmarkCardTaps: POST /tgw/v1/payments with card_uid and the chip's last
+// write, as a till that reads the chip sends it. In "pending" runs every
+// holder first has money waiting for the card: a holder's first tap answers
+// a write, which the till makes and confirms (a second request, counted
+// with its tap); later taps find the chip's write settled.
+func BenchmarkCardTaps(b *testing.B) {
+	benchEachDB(b, func(b *testing.B, db *gorm.DB) {
+		const holders = 500
+		e := newBenchEnv(b, db, holders, 1_000_000)
+		ctx := context.Background()
+		chips := make([]atomic.Int64, holders) // each chip's last write
+		for i, h := range e.holders {
+			if _, err := e.w.ledger.IssueCard(ctx, e.school.ID, h.holder.ID, fmt.Sprintf("BC%06d", i)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		tap := func(b *testing.B, tills int, pending bool) {
+			if pending {
+				b.StopTimer()
+				if err := parallelDo(holders, 8, func(i int) error {
+					_, err := e.w.ledger.TopUp(ctx, ledger.TopUp{Key: fmt.Sprintf("bench-card-%d-%d", i, e.seq.Add(1)), SchoolID: e.school.ID,
+						HolderID: e.holders[i].holder.ID, Channel: ledger.Sandbox, AmountFen: int64(b.N+1) * 100, ToCard: true})
+					return err
+				}); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+			}
+			b.ResetTimer()
+			err := parallelDo(b.N, tills, func(int) error {
+				k := e.seq.Add(1)
+				i := int(k % holders)
+				till := e.pos[k%uint64(len(e.pos))]
+				status, body, err := e.signed(till, "/tgw/v1/payments", map[string]any{"request_id": "bc-" + strconv.FormatUint(k, 10),
+					"amount": 100, "card_uid": fmt.Sprintf("BC%06d", i), "chip_hold_id": chips[i].Load()})
+				if err != nil || status != 200 {
+					return fmt.Errorf("card tap: %d %s %v", status, body, err)
+				}
+				var answer struct {
+					Pending *struct {
+						HoldID int64 `json:"hold_id"`
+					} `json:"pending"`
+				}
+				if err := json.Unmarshal(body, &answer); err != nil || answer.Pending == nil {
+					return err // nothing to write
+				}
+				chips[i].Store(answer.Pending.HoldID) // written onto the chip, then confirmed
+				status, body, err = e.signed(till, "/tgw/v1/cards/claim/confirm", map[string]any{"request_id": "bcc-" + strconv.FormatUint(k, 10),
+					"hold_id": answer.Pending.HoldID, "written": true})
+				if err != nil || status != 200 {
+					return fmt.Errorf("confirm: %d %s %v", status, body, err)
+				}
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			benchReport(b, "taps/s")
+		}
+		b.Run("serial", func(b *testing.B) { tap(b, 1, false) })
+		b.Run(fmt.Sprintf("tills%d", benchTills), func(b *testing.B) { tap(b, benchTills, false) })
+		b.Run(fmt.Sprintf("pending-tills%d", benchTills), func(b *testing.B) { tap(b, benchTills, true) })
+		e.verify(b)
+	})
+}
