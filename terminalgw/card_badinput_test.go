@@ -47,6 +47,9 @@ func TestCardRoutesRefuseBadInput(t *testing.T) {
 			{"kiosk-1", "/tgw/v1/kiosk/cash", `{"request_id":"k",` + auth + `,"amount":"5"}`},
 			{"kiosk-1", "/tgw/v1/kiosk/unfreeze", `{"request_id":"k",` + auth + `}`},
 			{"kiosk-1", "/tgw/v1/kiosk/claim", `{"request_id":"k",` + auth + `,"chip_hold_id":-1}`},
+			{"kiosk-1", "/tgw/v1/kiosk/transfer", `{"request_id":"k",` + auth + `,"direction":"wallet_to_purse","amount":100,"chip_hold_id":-2}`},
+			{"kiosk-1", "/tgw/v1/kiosk/transfer", `{"request_id":"k",` + auth + `,"direction":"wallet_to_purse","amount":100,"chip_hold_id":"7"}`},
+			{"pos-1", "/tgw/v1/payments", `{"request_id":"a","amount":100,"code":"123456789012345678","chip_hold_id":0}`},
 		}
 		before := w.balances(w.zhang)
 		for _, c := range cases {
