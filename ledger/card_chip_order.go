@@ -22,9 +22,9 @@ var chipChannelList = []string{"pending>purse", "wallet>purse", "purse>wallet"}
 
 // chipWriteSettled refuses with CONFLICT while the holder's last chip write
 // has an unknown outcome. chipHoldID is the last write the card presented
-// now records (0: none yet; ChipNotRead: not read). It runs inside the new write's transaction,
-// after lockHolder, so two requests for one card cannot both pass; next is
-// the new write's own entry, already inserted.
+// now records (0: none yet; ChipNotRead: not read). It runs inside the new
+// write's transaction, after lockHolder, so two requests for one card cannot
+// both pass; next is the new write's own entry, already inserted.
 func (l *Ledger) chipWriteSettled(tx *gorm.DB, holderID, chipHoldID int64, next *Entry) error {
 	var rows []struct {
 		ID           int64

@@ -38,11 +38,15 @@ func (l *Ledger) ClaimPending(ctx context.Context, key string, schoolID, holderI
 	if err != nil || b.PendingFen <= 0 {
 		return Entry{}, false, err
 	}
+	unsettled := false // the guard refused, not some other conflict
 	e, err := l.Reserve(ctx, Reserve{Key: key, SchoolID: schoolID, HolderID: holderID, From: Pending, To: Purse,
 		AmountFen: b.PendingFen, TTL: ChipWriteTTL, Memo: "圈存 claim onto the card",
-		guard: func(tx *gorm.DB, e *Entry) error { return l.chipWriteSettled(tx, holderID, chipHoldID, e) }})
-	switch ErrorCode(err) {
-	case CodeInsufficientFunds, CodeConflict:
+		guard: func(tx *gorm.DB, e *Entry) error {
+			err := l.chipWriteSettled(tx, holderID, chipHoldID, e)
+			unsettled = ErrorCode(err) == CodeConflict
+			return err
+		}})
+	if ErrorCode(err) == CodeInsufficientFunds || (unsettled && ErrorCode(err) == CodeConflict) {
 		return Entry{}, false, nil // a concurrent claim holds it, or the last write is unsettled
 	}
 	return e, err == nil, err
@@ -192,6 +196,10 @@ func (l *Ledger) ReportChipWrite(ctx context.Context, schoolID, holderID, holdID
 	}
 	if reserve.HolderID == nil || *reserve.HolderID != holderID {
 		return nil
+	}
+	// Most taps show a write confirmed long ago: one lookup, not a confirmation.
+	if r, found, err := l.holdResolution(ctx, holdID); err != nil || (found && r.Kind == EntryPost) {
+		return err
 	}
 	_, err := l.ConfirmChipWrite(ctx, schoolID, holdID, true, "")
 	return ignoreRefusal(err)
