@@ -1,14 +1,12 @@
 package terminalgw_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net/http/httptest"
 	"os"
 	"strconv"
 	"testing"
@@ -118,19 +116,10 @@ func (r reply) num(k string) int64  { f, _ := r.json[k].(float64); return int64(
 
 func (w *world) send(method, path string, body []byte, header map[string]string) reply {
 	w.t.Helper()
-	req := httptest.NewRequest(method, path, bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	for k, v := range header {
-		req.Header.Set(k, v)
+	r, ok := w.trySend(method, path, body, header)
+	if !ok {
+		w.t.Fatalf("%s %s: the request could not be read", method, path)
 	}
-	resp, err := w.app.Test(req, fiber.TestConfig{Timeout: 30 * time.Second})
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	r := reply{status: resp.StatusCode, body: string(raw)}
-	_ = json.Unmarshal(raw, &r.json)
 	return r
 }
 
