@@ -322,6 +322,11 @@ func (s *Server) handleAdminFreeze(c fiber.Ctx) error {
 	if h, err = s.ledger.SetFrozen(c.Context(), h.ID, frozen); err != nil {
 		return err
 	}
+	if frozen && s.codes != nil {
+		if err := s.codes.RevokeHolder(c.Context(), h.SchoolID, h.ID); err != nil {
+			s.log.Warn("codes not revoked", "holder", h.ID, "err", err)
+		}
+	}
 	return s.answerHolder(c, fiber.StatusOK, h)
 }
 

@@ -77,9 +77,18 @@ func (g *Gateway) handleAccess(c fiber.Ctx) error {
 		if code.SchoolID != t.SchoolID {
 			return nil, fail("CODE_INVALID", "the code is from another school")
 		}
+		alive, err := g.codes.Alive(ctx, code)
+		if err != nil {
+			return nil, err
+		}
 		h, err := g.ledger.HolderByID(ctx, code.HolderID)
 		if err != nil {
 			return nil, err
+		}
+		if state := h.State(g.now()); !alive && state != "lost" && state != ledger.StatusClosed && state != "expired" {
+			// Revoked by a loss report or freeze since cancelled, or from
+			// before Redis lost its state: the holder shows a fresh one.
+			return g.decide(c, t, req.RequestID, nil, "deny", reasonExpired)
 		}
 		return g.decideHolder(c, t, req.RequestID, h)
 	})

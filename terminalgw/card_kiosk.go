@@ -128,6 +128,11 @@ func (g *Gateway) kioskLossReport(c fiber.Ctx, _ ledger.Terminal, h ledger.Holde
 	if err != nil {
 		return nil, err
 	}
+	if h.Lost {
+		if err := g.codes.RevokeHolder(c.Context(), h.SchoolID, h.ID); err != nil {
+			g.log.Warn("codes not revoked", "holder", h.ID, "err", err)
+		}
+	}
 	return fiber.Map{"lost": h.Lost, "state": h.State(g.now())}, nil
 }
 

@@ -38,6 +38,11 @@ type Codes interface {
 	Verify(ctx context.Context, code string) (Code, error)
 	// Consume succeeds once per live pay code.
 	Consume(ctx context.Context, c Code) error
+	// Alive reports whether a verified code is still live (not revoked,
+	// issued since Redis last lost its state); online gates ask it.
+	Alive(ctx context.Context, c Code) (bool, error)
+	// RevokeHolder kills every live code of a holder (loss report at a kiosk).
+	RevokeHolder(ctx context.Context, schoolID, holderID int64) error
 	PublicKeys(ctx context.Context, schoolID int64) ([]Key, error)
 }
 

@@ -43,9 +43,17 @@ type world struct {
 	li       ledger.Holder // 2024002, dorm 2, no money, 654320
 	merchant ledger.Merchant
 	secrets  map[string]string
+	redis    testredis.Conn
 }
 
 func newWorld(t testing.TB, db *gorm.DB) *world {
+	t.Helper()
+	return newWorldOn(t, db, testredis.Open(t))
+}
+
+// newWorldOn is newWorld over a given Redis: tests that flush Redis bring
+// their own server.
+func newWorldOn(t testing.TB, db *gorm.DB, r testredis.Conn) *world {
 	t.Helper()
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
@@ -55,7 +63,6 @@ func newWorld(t testing.TB, db *gorm.DB) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := testredis.Open(t)
 	ring := sqlkeys.New(db, sealer, clk.Now)
 	svc := codes.New(qrcode.NewIssuer(ring, clk.Now), ring, qrredis.New(r.Client, r.Prefix+"codes:"), l)
 	log := slog.New(slog.NewTextHandler(testLogOutput(), nil))
@@ -63,7 +70,7 @@ func newWorld(t testing.TB, db *gorm.DB) *world {
 	srv := bff.New(bff.Deps{Ledger: l, Redis: r.Client, Metrics: prometheus.NewRegistry(), Log: log, Now: clk.Now,
 		KeyPrefix: r.Prefix, JWTKey: []byte("test-jwt-key-0123456789-0123456789"), Codes: svc,
 		Mount: []func(fiber.Router){gw.Register}, BodyLimitBytes: 1 << 16, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second})
-	w := &world{t: t, app: srv.App(), ledger: l, clock: clk, secrets: map[string]string{}}
+	w := &world{t: t, app: srv.App(), ledger: l, clock: clk, secrets: map[string]string{}, redis: r}
 	ctx := context.Background()
 	must := func(err error) {
 		t.Helper()

@@ -15,6 +15,7 @@ import (
 	"github.com/ecard/ecard/ledger"
 	"github.com/ecard/ecard/qrcode"
 	qrredis "github.com/ecard/ecard/qrcode/redis"
+	"github.com/ecard/ecard/qrcode/sqlseq"
 	"github.com/ecard/ecard/terminalgw"
 )
 
@@ -36,6 +37,9 @@ type Service struct {
 
 // New builds the service.
 func New(issuer *qrcode.Issuer, keys qrcode.KeyRing, store *qrredis.Store, l *ledger.Ledger) *Service {
+	// Sequences come from blocks reserved in the database, so they stay
+	// above every one ever issued or paid whatever Redis forgets.
+	store.WithSequenceBlocks(sqlseq.New(l.DB(), nil))
 	return &Service{issuer: issuer, keys: keys, store: store, ledger: l}
 }
 
@@ -62,15 +66,7 @@ func (s *Service) Issue(ctx context.Context, kind string, schoolID, holderID int
 	if err != nil {
 		return bff.IssuedCode{}, err
 	}
-	seq, err := s.store.Sequence(ctx, school, holder)
-	if err != nil {
-		return bff.IssuedCode{}, err
-	}
-	code, claims, err := s.issuer.Issue(ctx, k, school, holder, seq)
-	if err != nil {
-		return bff.IssuedCode{}, err
-	}
-	numeric, err := s.store.Activate(ctx, claims, code, lifetime+Skew)
+	code, claims, numeric, err := s.issueLive(ctx, k, school, holder, lifetime+Skew)
 	if err != nil {
 		return bff.IssuedCode{}, err
 	}

@@ -26,6 +26,9 @@ var (
 	ErrInvalid = qrcode.ErrInvalid
 	ErrExpired = qrcode.ErrExpired
 	ErrUsed    = qrcode.ErrUsed
+	// ErrSuperseded: a pay code with a higher sequence became current while
+	// this one was being made (two requests at once); ask for a new sequence.
+	ErrSuperseded = fmt.Errorf("%w: a newer pay code is current", ErrUsed)
 )
 
 // NumericPrefix starts every numeric twin; NumericLen is its length.
@@ -38,6 +41,7 @@ const (
 type Store struct {
 	rdb    goredis.UniversalClient
 	prefix string
+	blocks SequenceBlocks // nil: the legacy time floor alone
 }
 
 // New returns a Store whose keys all start with prefix (e.g. "ecard:code:").
@@ -180,7 +184,7 @@ func (s *Store) Activate(ctx context.Context, c qrcode.Claims, code string, ttl 
 	}
 	if r == 0 {
 		s.rdb.Del(ctx, twin)
-		return "", fmt.Errorf("%w: a newer pay code is current", ErrUsed)
+		return "", ErrSuperseded
 	}
 	return numeric, nil
 }
@@ -276,10 +280,15 @@ func (s *Store) RevokeHolder(ctx context.Context, schoolID uint32, holderID uint
 }
 
 // Sequence returns the holder's next code sequence number. The counter never
-// expires; if Redis loses it, it restarts at the seconds since 2024-01-01,
-// above any number handed out before as long as a holder averaged less than
-// one code per second.
+// expires. With SequenceBlocks (WithSequenceBlocks) every number comes from a
+// durably reserved block, so a Redis that forgets restarts above all of them.
+// Without, a lost counter restarts at the seconds since 2024-01-01, above any
+// number handed out before only if the holder averaged less than one code a
+// second.
 func (s *Store) Sequence(ctx context.Context, schoolID uint32, holderID uint64) (uint32, error) {
+	if s.blocks != nil {
+		return s.blockSequence(ctx, schoolID, holderID)
+	}
 	_, _, _, seq := s.keys(schoolID, holderID)
 	floor := int64(time.Since(seqEpoch) / time.Second)
 	if floor < 0 {
