@@ -121,11 +121,15 @@ func (s *sessions) holder(ctx context.Context, token string) (holderClaims, int6
 	if err != nil || c.SessionID == "" {
 		return c, 0, errors.New("malformed subject")
 	}
-	n, err := s.redis.Exists(ctx, s.sessKey(c.SessionID)).Result()
+	owner, err := s.redis.Get(ctx, s.sessKey(c.SessionID)).Result()
+	if errors.Is(err, redis.Nil) {
+		return c, 0, errSessionGone
+	}
 	if err != nil {
 		return c, 0, err
 	}
-	if n == 0 {
+	// The session names its holder: a token for another holder is refused.
+	if holder, _, _ := strings.Cut(owner, ":"); holder != c.Subject {
 		return c, 0, errSessionGone
 	}
 	return c, id, nil

@@ -216,7 +216,7 @@ func (c Config) validate() error {
 		problems = append(problems, "payments.order_ttl must be 1m to 2h and payments.settle_after at least 10s")
 	}
 	problems = append(problems, c.Payments.Alipay.problems()...)
-	if len(c.Secrets.JWTKey) < 32 {
+	if c.Secrets.JWTKey != "" && len(c.Secrets.JWTKey) < 32 {
 		problems = append(problems, "secrets.jwt_key must be at least 32 characters")
 	}
 	if c.Argon2.MemoryKiB < 8 || c.Argon2.Iterations < 1 || c.Argon2.Parallelism < 1 {
@@ -246,11 +246,11 @@ func (c Config) ProductionProblems(demo bool) []string {
 	if !strings.HasPrefix(c.Payments.PublicURL, "https://") {
 		problems = append(problems, "payments.public_url must be https: providers send notifications there")
 	}
-	if c.Secrets.JWTKey == defaults.Secrets.JWTKey {
-		problems = append(problems, "secrets.jwt_key is the default: set ECARD_SECRETS_JWT_KEY")
+	if c.Secrets.JWTKey == "" || c.Secrets.JWTKey == defaults.Secrets.JWTKey || c.Secrets.JWTKey == publishedJWTKey {
+		problems = append(problems, "secrets.jwt_key is not set: set ECARD_SECRETS_JWT_KEY")
 	}
-	if c.Secrets.EncryptionKey == defaults.Secrets.EncryptionKey {
-		problems = append(problems, "secrets.encryption_key is the default: set ECARD_SECRETS_ENCRYPTION_KEY")
+	if c.Secrets.EncryptionKey == "" || c.Secrets.EncryptionKey == defaults.Secrets.EncryptionKey || c.Secrets.EncryptionKey == publishedEncryptionKey {
+		problems = append(problems, "secrets.encryption_key is not set: set ECARD_SECRETS_ENCRYPTION_KEY")
 	}
 	return problems
 }

@@ -26,7 +26,11 @@ func (c *cli) loadConfig() (config.Config, error) {
 	if file == "" {
 		file = c.getenv("ECARD_CONFIG")
 	}
-	return config.Load(file, c.getenv)
+	cfg, err := config.Load(file, c.getenv)
+	if err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.EnsureSecrets()
 }
 
 // openDatabase connects to PostgreSQL when database.url is set, else opens the

@@ -27,7 +27,7 @@ func eachEnv(t *testing.T, fn func(t *testing.T, e env)) {
 	if os.Getenv(testdb.EnvDatabaseURL) != "" {
 		t.Run("postgres", func(t *testing.T) {
 			url, _ := testdb.SchemaURL(t)
-			fn(t, env{"ECARD_DATABASE_URL": url, "ECARD_ARGON2_MEMORY_KIB": "64", "ECARD_ARGON2_PARALLELISM": "1"})
+			fn(t, env{"ECARD_DATABASE_URL": url, "ECARD_DATA_DIR": t.TempDir(), "ECARD_ARGON2_MEMORY_KIB": "64", "ECARD_ARGON2_PARALLELISM": "1"})
 		})
 	}
 }
