@@ -109,12 +109,12 @@ func (g *Gateway) authenticate(c fiber.Ctx) error {
 	if skew := g.now().Sub(time.Unix(unix, 0)); skew > clockWindow || skew < -clockWindow {
 		return authFailed("timestamp outside the 300 s window: check the terminal clock")
 	}
-	fresh, err := g.redis.SetNX(c.Context(), g.prefix+"nonce:{"+id+"}:"+nonce, 1, nonceMemory).Result()
+	fresh, floor, err := g.rememberNonce(c.Context(), g.prefix+"nonce:{"+id+"}:"+nonce)
 	if err != nil {
 		return err
 	}
-	if !fresh {
-		return fail("REPLAYED", "nonce already used")
+	if !fresh || unix <= floor.Unix() {
+		return fail("REPLAYED", "nonce already used, or signed before the server lost its replay memory: sign again")
 	}
 	res, err := g.limiter.Allow(c.Context(), g.prefix+"rl:tgw:"+id, redis_rate.PerMinute(requestsPerMinute))
 	if err != nil {
