@@ -113,7 +113,7 @@ func (g *Gateway) authenticate(c fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if !fresh || unix <= floor.Unix() {
+	if !fresh || unix < floor.Unix() {
 		return fail("REPLAYED", "nonce already used, or signed before the server lost its replay memory: sign again")
 	}
 	res, err := g.limiter.Allow(c.Context(), g.prefix+"rl:tgw:"+id, redis_rate.PerMinute(requestsPerMinute))

@@ -15,7 +15,7 @@ import (
 // again within its 300 s window. The sentinel key {prefix}tgw:epoch holds the
 // floor, in unix seconds: it is written once when a node finds it missing,
 // after the floor (that moment) is recorded in the database. Requests signed
-// at or before the floor are refused, on every node.
+// before the floor (in an earlier second) are refused, on every node.
 const stateFloorName = "redis"
 
 func (g *Gateway) epochKey() string { return g.prefix + "tgw:epoch" }
