@@ -47,7 +47,7 @@ func (s *Server) handleAdminLogin(c fiber.Ctx) error {
 	if err := s.allow(c, "admin-login:"+c.IP(), adminLoginPerIPPerM); err != nil {
 		return err
 	}
-	a, err := s.ledger.AdminLogin(c.Context(), req.Username, req.Password)
+	a, err := s.ledger.AdminLoginFrom(c.Context(), c.IP(), req.Username, req.Password)
 	entry := ledger.AuditEntry{Username: req.Username, Action: "POST /admin/api/v1/auth/login", Target: "admin:" + req.Username}
 	if err == nil {
 		entry.AdminID, entry.Role = &a.ID, a.Role

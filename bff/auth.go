@@ -72,7 +72,7 @@ func (s *Server) handleLogin(c fiber.Ctx) error {
 	if err := firstErr(decode(c, &req), req.validate()); err != nil {
 		return err
 	}
-	h, err := s.ledger.Login(c.Context(), req.School, req.Number, req.Password)
+	h, err := s.ledger.LoginFrom(c.Context(), c.IP(), req.School, req.Number, req.Password)
 	if err != nil {
 		return err
 	}
@@ -138,7 +138,7 @@ func (s *Server) handleBind(c fiber.Ctx) error {
 	if err != nil || claims.OpenID == "" {
 		return fail("UNAUTHENTICATED", "the bind token is invalid or expired: sign in with WeChat again")
 	}
-	h, err := s.ledger.Login(c.Context(), req.School, req.Number, req.Password)
+	h, err := s.ledger.LoginFrom(c.Context(), c.IP(), req.School, req.Number, req.Password)
 	if err != nil {
 		return err
 	}
