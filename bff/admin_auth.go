@@ -23,7 +23,8 @@ const (
 
 type adminClaims struct {
 	jwt.RegisteredClaims
-	Role string `json:"role"`
+	Role      string `json:"role"`
+	SessionID string `json:"sid"`
 }
 
 type adminLoginRequest struct {
@@ -56,8 +57,12 @@ func (s *Server) handleAdminLogin(c fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	sid, err := s.ledger.StartAdminSession(c.Context(), a.ID, adminTokenTTL)
+	if err != nil {
+		return err
+	}
 	now := s.now()
-	token, err := jwt.NewWithClaims(jwt.SigningMethodHS256, adminClaims{Role: a.Role, RegisteredClaims: jwt.RegisteredClaims{
+	token, err := jwt.NewWithClaims(jwt.SigningMethodHS256, adminClaims{Role: a.Role, SessionID: sid, RegisteredClaims: jwt.RegisteredClaims{
 		Issuer: issuer, Audience: jwt.ClaimStrings{audAdmin}, Subject: strconv.FormatInt(a.ID, 10),
 		IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(adminTokenTTL)),
 	}}).SignedString(s.sessions.key)
@@ -68,8 +73,9 @@ func (s *Server) handleAdminLogin(c fiber.Ctx) error {
 		"admin": adminView{Username: a.Username, Role: a.Role}})
 }
 
-// requireAdmin admits a valid admin token whose admin still exists; the
-// role is read from the database, not the token, so a demotion acts at once.
+// requireAdmin admits a valid admin token whose session is still open (logout,
+// a password reset and a role change end it); the role is read from the
+// database, not the token.
 func (s *Server) requireAdmin(c fiber.Ctx) error {
 	token, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
 	if !ok || token == "" {
@@ -86,11 +92,15 @@ func (s *Server) requireAdmin(c fiber.Ctx) error {
 	if err != nil {
 		return fail("UNAUTHENTICATED", "the admin token is invalid")
 	}
-	a, err := s.ledger.AdminByID(c.Context(), id)
+	a, err := s.ledger.AdminSession(c.Context(), claims.SessionID, id)
+	if ledger.ErrorCode(err) == ledger.CodeNotFound {
+		return fail("UNAUTHENTICATED", "the admin session has ended: sign in again")
+	}
 	if err != nil {
-		return fail("UNAUTHENTICATED", "the admin no longer exists")
+		return err
 	}
 	c.Locals(localAdmin, a)
+	c.Locals(localAdminSession, claims.SessionID)
 	return c.Next()
 }
 

@@ -32,4 +32,7 @@ func (s *Server) adminHolderRoutes(admin fiber.Router, read, write fiber.Handler
 	superadmin := allowRoles(ledger.RoleSuperadmin)
 	admin.Get("/admins", superadmin, s.handleAdminAdmins)
 	admin.Post("/admins", superadmin, s.handleAdminCreateAdmin)
+	admin.Put("/admins/:username/role", superadmin, s.handleAdminSetRole)
+	admin.Put("/admins/:username/password", superadmin, s.handleAdminResetPassword)
+	admin.Post("/auth/logout", s.handleAdminLogout)
 }

@@ -194,6 +194,7 @@ const (
 	localHolder localKey = iota
 	localSession
 	localAdmin
+	localAdminSession
 	localAuditTarget
 	localAuditDetail
 )
