@@ -181,7 +181,7 @@ func TestAlipayParentRecharge(t *testing.T) {
 		if answer, err := ap.Send(context.Background(), client, no); err != nil || answer != "success" {
 			t.Fatalf("notification answered %q %v", answer, err)
 		}
-		if r := h.do("GET", "/api/v1/recharge/"+no, "", nil); r.str("status") != "paid" {
+		if r := h.do("GET", "/api/v1/recharge/"+no+"?phone=13800138000", "", nil); r.str("status") != "paid" {
 			t.Fatalf("parent sees %s", r.body)
 		}
 		if got := h.wallet(h.other.ID); got != before+3000 {

@@ -65,6 +65,7 @@ func (s *Server) handleRecharge(c fiber.Ctx) error {
 		return err
 	}
 	v.Holder = &maskedHolderView{NameMasked: ledger.MaskName(h.Name)}
+	v.StatusToken = s.statusToken(v.OrderNo)
 	return c.Status(fiber.StatusCreated).JSON(v)
 }
 
@@ -74,7 +75,7 @@ func (s *Server) handleRechargeStatus(c fiber.Ctx) error {
 		return err
 	}
 	o, err := s.ledger.OrderByNo(c.Context(), c.Params("order_no"))
-	if err != nil {
+	if err != nil || !s.mayFollow(c, o) {
 		return fail("NOT_FOUND", "no such order")
 	}
 	h, err := s.ledger.HolderByID(c.Context(), o.HolderID)

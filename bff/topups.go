@@ -42,16 +42,18 @@ type topupRequest struct {
 
 // orderView is an order as holders and parents see it.
 type orderView struct {
-	OrderNo   string            `json:"order_no"`
-	Amount    int64             `json:"amount"`
-	Channel   string            `json:"channel"`
-	ToCard    bool              `json:"to_card"`
-	Status    string            `json:"status"`
-	Pay       payment.Pay       `json:"pay,omitempty"`
-	Holder    *maskedHolderView `json:"holder,omitempty"`
-	CreatedAt time.Time         `json:"created_at"`
-	ExpiresAt time.Time         `json:"expires_at"`
-	PaidAt    *time.Time        `json:"paid_at,omitempty"`
+	OrderNo string            `json:"order_no"`
+	Amount  int64             `json:"amount"`
+	Channel string            `json:"channel"`
+	ToCard  bool              `json:"to_card"`
+	Status  string            `json:"status"`
+	Pay     payment.Pay       `json:"pay,omitempty"`
+	Holder  *maskedHolderView `json:"holder,omitempty"`
+	// StatusToken lets the payer of a public recharge follow it.
+	StatusToken string     `json:"status_token,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	ExpiresAt   time.Time  `json:"expires_at"`
+	PaidAt      *time.Time `json:"paid_at,omitempty"`
 }
 
 type maskedHolderView struct {

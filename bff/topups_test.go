@@ -183,11 +183,12 @@ func TestParentRecharge(t *testing.T) {
 		h.expect(req("2024003", "王小明", 50), 400, "INVALID_REQUEST")
 		h.expect(h.do("POST", "/api/v1/recharge", "", map[string]any{"school": "demo", "number": "2024003", "name": "王小明",
 			"amount": 2000, "channel": "sandbox", "phone": "call me"}), 400, "INVALID_REQUEST")
-		if r := h.do("GET", "/api/v1/recharge/"+no, "", nil); r.str("status") != "created" {
+		follow := "/api/v1/recharge/" + no + "?token=" + r.str("status_token")
+		if r := h.do("GET", follow, "", nil); r.str("status") != "created" {
 			t.Fatalf("status: %s", r.body)
 		}
 		h.do("POST", "/sandbox/pay/"+no, "", nil)
-		r = h.do("GET", "/api/v1/recharge/"+no, "", nil)
+		r = h.do("GET", follow, "", nil)
 		if holder, _ := r.json["holder"].(map[string]any); r.str("status") != "paid" || holder["name_masked"] != "王*明" {
 			t.Fatalf("status: %s", r.body)
 		}
