@@ -6,7 +6,6 @@ import (
 	"github.com/gofiber/fiber/v3/middleware/recover"
 	"github.com/gofiber/fiber/v3/middleware/requestid"
 	"github.com/gofiber/fiber/v3/middleware/static"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/ecard/ecard/web"
 )
@@ -19,7 +18,7 @@ func (s *Server) routes(mount []func(fiber.Router)) {
 	s.app.Use(s.observe())
 
 	s.app.Get("/healthz", s.handleHealth)
-	s.app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{})))
+	s.app.Get("/metrics", s.requireMetricsToken, adaptor.HTTPHandler(s.MetricsHandler()))
 	s.app.Get("/api/openapi.yaml", s.handleOpenAPI)
 
 	v1 := s.app.Group("/api/v1")

@@ -50,26 +50,30 @@ type Deps struct {
 	BodyLimitBytes int
 	ReadTimeout    time.Duration
 	WriteTimeout   time.Duration
+	// MetricsToken opens GET /metrics on this app to requests bearing it;
+	// empty refuses it here (serve it on a separate address instead).
+	MetricsToken string
 	// TrustedProxies may set X-Forwarded-For; empty trusts none.
 	TrustedProxies []string
 }
 
 // Server is the Fiber app with its dependencies.
 type Server struct {
-	app      *fiber.App
-	ledger   *ledger.Ledger
-	redis    redis.UniversalClient
-	metrics  *prometheus.Registry
-	log      *slog.Logger
-	now      func() time.Time
-	prefix   string
-	wechat   WeChat
-	codes    Codes
-	limiter  *redis_rate.Limiter
-	sessions *sessions
-	events   *events
-	payments Payments
-	schools  schoolDirectory
+	app          *fiber.App
+	ledger       *ledger.Ledger
+	redis        redis.UniversalClient
+	metrics      *prometheus.Registry
+	log          *slog.Logger
+	now          func() time.Time
+	prefix       string
+	wechat       WeChat
+	codes        Codes
+	limiter      *redis_rate.Limiter
+	sessions     *sessions
+	events       *events
+	payments     Payments
+	schools      schoolDirectory
+	metricsToken string
 
 	metricNotify *prometheus.CounterVec
 }
@@ -79,7 +83,7 @@ func New(d Deps) *Server {
 	s := &Server{ledger: d.Ledger, redis: d.Redis, metrics: d.Metrics, log: d.Log, now: d.Now,
 		prefix: d.KeyPrefix, wechat: d.WeChat, codes: d.Codes, limiter: redis_rate.NewLimiter(d.Redis),
 		sessions: &sessions{redis: d.Redis, prefix: d.KeyPrefix, key: d.JWTKey, now: d.Now},
-		events:   newEvents(d.Redis, d.KeyPrefix), payments: d.Payments,
+		events:   newEvents(d.Redis, d.KeyPrefix), payments: d.Payments, metricsToken: d.MetricsToken,
 		metricNotify: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ecard_payment_notifications_total", Help: "Provider notifications, by channel and outcome.",
 		}, []string{"channel", "outcome"})}

@@ -32,6 +32,14 @@ type Config struct {
 	Jobs     Jobs     `koanf:"jobs"`
 	Argon2   Argon2   `koanf:"argon2"`
 	Log      Log      `koanf:"log"`
+	Metrics  Metrics  `koanf:"metrics"`
+}
+
+// Metrics is where Prometheus scrapes: never the public listener unless the
+// scraper brings the token.
+type Metrics struct {
+	Addr  string `koanf:"addr"`
+	Token string `koanf:"token"`
 }
 
 // WeChat is the mini-program; empty AppID disables it.
@@ -218,6 +226,9 @@ func (c Config) validate() error {
 	problems = append(problems, c.Payments.Alipay.problems()...)
 	if c.Secrets.JWTKey != "" && len(c.Secrets.JWTKey) < 32 {
 		problems = append(problems, "secrets.jwt_key must be at least 32 characters")
+	}
+	if c.Metrics.Token != "" && len(c.Metrics.Token) < 32 {
+		problems = append(problems, "metrics.token must be at least 32 characters")
 	}
 	if c.Argon2.MemoryKiB < 8 || c.Argon2.Iterations < 1 || c.Argon2.Parallelism < 1 {
 		problems = append(problems, "argon2 parameters too small")

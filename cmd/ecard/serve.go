@@ -56,6 +56,12 @@ func (c *cli) serveCommand() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("listen: %w", err)
 			}
+			stopMetrics, err := serveMetrics(cfg, srv, c.stdout)
+			if err != nil {
+				_ = ln.Close()
+				return err
+			}
+			defer stopMetrics()
 			fmt.Fprintf(c.stdout, "ecard listening on http://%s\n", ln.Addr())
 			fmt.Fprintf(c.stdout, "  holder app http://%[1]s/   parent recharge http://%[1]s/recharge/   card office http://%[1]s/admin/\n", ln.Addr())
 			done := make(chan error, 1)

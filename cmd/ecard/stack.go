@@ -70,7 +70,7 @@ func openStack(ctx context.Context, cfg config.Config, log *slog.Logger, reg *pr
 		Payments:       payments,
 		Mount:          []func(fiber.Router){gateway.Register},
 		BodyLimitBytes: cfg.HTTP.BodyLimitBytes, ReadTimeout: cfg.HTTP.ReadTimeout, WriteTimeout: cfg.HTTP.WriteTimeout,
-		TrustedProxies: proxies})
+		TrustedProxies: proxies, MetricsToken: cfg.Metrics.Token})
 	return &stack{ledger: l, redis: rc, server: srv, close: func() { rc.Close(); closeLedger() }}, nil
 }
 
