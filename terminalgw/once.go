@@ -1,6 +1,7 @@
 package terminalgw
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"regexp"
@@ -17,9 +18,13 @@ import (
 // must get the same answer, approval or decline, never a second debit. Money
 // is safe by the ledger's idempotency key; the answer itself is kept in Redis.
 const (
-	answerTTL   = 24 * time.Hour
-	inFlightTTL = 30 * time.Second
-	waitForLead = 5 * time.Second
+	answerTTL = 24 * time.Hour
+	// RequestTimeLimit is a terminal request's own time limit: its work
+	// runs under this deadline, and the in-flight mark lives no longer,
+	// so after a crash a retry waits at most this long, not 30 s.
+	RequestTimeLimit = 8 * time.Second
+	inFlightTTL      = RequestTimeLimit
+	waitForLead      = 5 * time.Second
 )
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$`)
@@ -66,6 +71,10 @@ func (g *Gateway) once(c fiber.Ctx, requestID string, fn func() (any, error)) er
 		return fail(ledger.CodeConflict, "the same request is still being processed: retry")
 	}
 	defer g.redis.Del(ctx, lockKey)
+	limited, cancel := context.WithTimeout(ctx, RequestTimeLimit)
+	defer cancel()
+	c.SetContext(limited)
+	defer c.SetContext(ctx)
 	status, body := fiber.StatusOK, any(nil)
 	result, err := fn()
 	if err != nil {
