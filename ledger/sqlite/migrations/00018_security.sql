@@ -11,7 +11,7 @@ CREATE TABLE code_sequences (
 
 -- Durable floors (unix seconds) below which nothing Redis-backed is trusted:
 -- "redis" is the moment a node saw that Redis had lost its state; terminal
--- requests signed at or before it are refused.
+-- requests signed before it are refused.
 CREATE TABLE state_floors (
     name   TEXT PRIMARY KEY,
     floor  BIGINT NOT NULL
