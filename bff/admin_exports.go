@@ -58,7 +58,7 @@ func (s *Server) handleAdminExport(c fiber.Ctx) error {
 	case "topups":
 		ex = s.topupsExport(school, loc, from, to)
 	case "holders":
-		ex = s.holdersExport(school, loc, c.Query("kind"), c.Query("status"))
+		ex, err = s.holdersExport(c, school, loc, c.Query("kind"), c.Query("status"))
 	case "history":
 		ex, err = s.historyExport(c, school, loc, from, to)
 	case "audit":
@@ -255,7 +255,11 @@ func (s *Server) topupsExport(school ledger.School, loc *time.Location, from, to
 		}}
 }
 
-func (s *Server) holdersExport(school ledger.School, loc *time.Location, kind, status string) export {
+func (s *Server) holdersExport(c fiber.Ctx, school ledger.School, loc *time.Location, kind, status string) (export, error) {
+	// One row read checks the filters while an error code can still be answered.
+	if _, err := s.ledger.SearchHolders(c.Context(), ledger.HolderSearch{SchoolID: school.ID, Kind: kind, Status: status, Limit: 1}); err != nil {
+		return export{}, err
+	}
 	return export{title: "持卡人",
 		header: []string{"学号/工号", "姓名", "类型", "状态", "电子账户(元)", "补助(元)", "待圈存(元)", "卡余额(元)", "卡号", "宿舍楼",
 			"有效期", "最近使用", "建档时间"},
@@ -289,7 +293,7 @@ func (s *Server) holdersExport(school ledger.School, loc *time.Location, kind, s
 					}
 				}
 			}
-		}}
+		}}, nil
 }
 
 func (s *Server) historyExport(c fiber.Ctx, school ledger.School, loc *time.Location, from, to *time.Time) (export, error) {
