@@ -73,8 +73,13 @@ func (s *Server) handleRechargeStatus(c fiber.Ctx) error {
 	if err := s.allow(c, "order-ip:"+c.IP(), orderLookupsPerIPPerMinute); err != nil {
 		return err
 	}
+	if err := s.allow(c, "order-no:"+c.Params("order_no"), orderLookupsPerOrderPerMinute); err != nil {
+		return err
+	}
 	o, err := s.ledger.OrderByNo(c.Context(), c.Params("order_no"))
-	if err != nil {
+	// ?phone= looks the order up by number and the phone left with it; a
+	// wrong phone answers exactly like an unknown order.
+	if phone := c.Query("phone"); err != nil || (phone != "" && !samePhone(o.Phone, phone)) {
 		return fail("NOT_FOUND", "no such order")
 	}
 	h, err := s.ledger.HolderByID(c.Context(), o.HolderID)
