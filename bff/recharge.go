@@ -74,6 +74,9 @@ func (s *Server) handleRechargeStatus(c fiber.Ctx) error {
 	if err := s.allow(c, "order-ip:"+c.IP(), orderLookupsPerIPPerMinute); err != nil {
 		return err
 	}
+	if err := s.allow(c, "order-no:"+c.Params("order_no"), orderLookupsPerOrderPerMinute); err != nil {
+		return err
+	}
 	o, err := s.ledger.OrderByNo(c.Context(), c.Params("order_no"))
 	if err != nil || !s.mayFollow(c, o) {
 		return fail("NOT_FOUND", "no such order")

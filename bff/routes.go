@@ -60,6 +60,7 @@ func (s *Server) routes(mount []func(fiber.Router)) {
 	s.adminHolderRoutes(admin, read, write)
 	s.adminOfficeRoutes(admin, read, write)
 	s.adminCardRoutes(admin, read, write)
+	s.adminDailyRoutes(admin, read)
 
 	s.pageRoutes()
 

@@ -41,6 +41,11 @@ type NoticePayload struct {
 // app knows.
 var notifyKinds = map[string]string{
 	EntryTopup: "topup", EntryPayment: "payment", EntryRefund: "refund", EntryGrant: "subsidy",
+	// Every other movement of a holder's money (a transfer between the
+	// wallet and the card, a claim onto the chip, its confirmation or void,
+	// a payout at closing) is a "balance" event naming the entry kind, so
+	// the app's home refreshes on each.
+	EntryMove: "balance", EntryReserve: "balance", EntryPost: "balance", EntryVoid: "balance",
 }
 
 func (l *Ledger) notify(tx *gorm.DB, e *Entry) error {
@@ -48,7 +53,11 @@ func (l *Ledger) notify(tx *gorm.DB, e *Entry) error {
 	if !ok || e.HolderID == nil {
 		return nil
 	}
-	p := NoticePayload{EntryID: e.ID, Kind: event, AmountFen: e.AmountFen, BalanceAfterFen: e.BalanceAfterFen,
+	kind := event
+	if event == "balance" {
+		kind = e.Kind
+	}
+	p := NoticePayload{EntryID: e.ID, Kind: kind, AmountFen: e.AmountFen, BalanceAfterFen: e.BalanceAfterFen,
 		Merchant: e.MerchantName, Channel: e.Channel, CreatedAt: e.CreatedAt}
 	if e.TerminalID != nil {
 		p.Terminal = *e.TerminalID

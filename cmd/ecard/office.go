@@ -38,7 +38,9 @@ func (c *cli) schoolCommand() *cobra.Command {
 	add.Flags().StringVar(&name, "name", "", "school name")
 	add.Flags().StringVar(&pinyin, "pinyin", "", "pinyin initials for search, e.g. bjdx")
 	requireFlags(add, "code", "name")
-	return group("school", "schools (tenants)", add)
+	cmd := group("school", "schools (tenants)", add)
+	cmd.AddCommand(c.schoolSetCommand())
+	return cmd
 }
 
 // schoolID resolves a school code, refusing an unknown one.

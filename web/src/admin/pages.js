@@ -14,6 +14,7 @@ const holderColumns = [
 export const pages = {
   holders: {
     title: '持卡人',
+    export: 'holders',
     list: {
       url: '/holders',
       filters: [schoolF, { key: 'q', label: '学号或姓名' }, { key: 'kind', label: '类型', type: 'select', options: kindOptions },
@@ -70,6 +71,7 @@ export const pages = {
   },
   topups: {
     title: '充值订单',
+    export: 'topups',
     list: { url: '/topups', filters: [schoolF, { key: 'status', label: '状态', type: 'select', options: [['', '全部'], ['created', '待支付'], ['paid', '已支付'], ['closed', '已关闭'], ['refunded', '已退款']] },
       { key: 'channel', label: '渠道', type: 'select', options: [['', '全部'], ['wechatpay', '微信支付'], ['alipay', '支付宝'], ['sandbox', '演示支付']] }],
       columns: [{ key: 'order_no', label: '订单号' }, { key: 'channel', label: '渠道', fmt: 'label' }, { key: 'payer', label: '付款方', fmt: 'label' }, { key: 'amount', label: '金额(元)', fmt: 'money' },
@@ -78,6 +80,7 @@ export const pages = {
   },
   settlement: {
     title: '商户日结',
+    export: 'settlement',
     report: { url: '/reports/settlement', filters: [schoolF, { key: 'date', label: '日期', type: 'date', required: true }],
       columns: [{ key: 'merchant', label: '商户' }, { key: 'name', label: '名称' }, { key: 'payments', label: '笔数' }, { key: 'payment_fen', label: '消费(元)', fmt: 'money' },
         { key: 'refunds', label: '退款笔数' }, { key: 'refund_fen', label: '退款(元)', fmt: 'money' }, { key: 'net_fen', label: '净额(元)', fmt: 'money' }] },
@@ -105,9 +108,11 @@ export const pages = {
   },
   audit: {
     title: '审计日志',
+    export: 'audit',
     list: { url: '/audit', columns: [{ key: 'created_at', label: '时间', fmt: 'time' }, { key: 'username', label: '管理员' }, { key: 'role', label: '角色', fmt: 'label' },
       { key: 'action', label: '操作' }, { key: 'target', label: '对象' }, { key: 'detail', label: '说明' }, { key: 'outcome', label: '结果' }, { key: 'ip', label: 'IP' }] },
   },
+  policies: { title: '学校规则' },
   admins: {
     title: '管理员',
     list: { url: '/admins', columns: [{ key: 'username', label: '用户名' }, { key: 'role', label: '角色', fmt: 'label' }, { key: 'created_at', label: '创建', fmt: 'time' }] },
@@ -117,4 +122,4 @@ export const pages = {
   },
 }
 
-export const menu = ['holders', 'visitors', 'cards', 'merchants', 'terminals', 'subsidies', 'topups', 'settlement', 'topup-report', 'reconciliations', 'anomalies', 'audit', 'admins']
+export const menu = ['holders', 'visitors', 'cards', 'merchants', 'terminals', 'subsidies', 'topups', 'settlement', 'topup-report', 'reconciliations', 'anomalies', 'audit', 'policies', 'admins']

@@ -1,1 +1,0 @@
-import{r}from"./vue-BkuVOerI.js";function t(){const[a,e]=(location.hash.slice(1)||"/").split("?");return{path:a||"/",query:Object.fromEntries(new URLSearchParams(e||""))}}const n=r(t());window.addEventListener("hashchange",()=>{n.value=t()});function s(a){location.hash=a}export{s as g,n as r};
