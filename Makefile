@@ -3,7 +3,7 @@ GO          ?= go
 GOTESTFLAGS ?=
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run build test lint bench soak clean web web-check
+.PHONY: run build test lint bench soak fuzz chaos clean web web-check
 
 run:
 	$(GO) run ./cmd/ecard serve --demo
@@ -35,6 +35,12 @@ bench:
 # A long random run of the ledger property test; the seed is printed.
 soak:
 	ECARD_SOAK_SECONDS=$${ECARD_SOAK_SECONDS:-300} $(GO) test ./ledger -run TestSoak -count=1 -timeout 0 -v
+
+# Every fuzz target for FUZZTIME each (CI: a few seconds; a long run: 30m);
+# prints executions per target at the end.
+FUZZTIME ?= 30m
+fuzz:
+	GO=$(GO) FUZZTIME=$(FUZZTIME) ./chaos/fuzz.sh
 
 clean:
 	rm -rf bin data
