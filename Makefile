@@ -1,5 +1,6 @@
 # ecard: `make run` starts everything with embedded defaults; `make test` checks it.
 GO          ?= go
+SHELL       := /bin/bash
 GOTESTFLAGS ?=
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
@@ -41,6 +42,15 @@ soak:
 FUZZTIME ?= 30m
 fuzz:
 	GO=$(GO) FUZZTIME=$(FUZZTIME) ./chaos/fuzz.sh
+
+# Fault runs against the real binary (chaos/): SIGKILL and restart under till
+# load for CHAOS_CYCLES cycles, SIGTERM under load; on PostgreSQL and Redis
+# too when ECARD_TEST_DATABASE_URL and ECARD_TEST_REDIS_URL are set. The
+# figures (CHAOS lines) are printed at the end.
+CHAOS_CYCLES ?= 100
+chaos:
+	@ECARD_CHAOS=1 CHAOS_CYCLES=$(CHAOS_CYCLES) $(GO) test ./chaos -count=1 -v -timeout 0 2>&1 | tee chaos.out | grep -E '^(--- |FAIL|ok|panic)' ; \
+	  status=$${PIPESTATUS[0]}; echo; grep '^CHAOS' chaos.out; rm -f chaos.out; exit $$status
 
 clean:
 	rm -rf bin data
