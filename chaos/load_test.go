@@ -162,4 +162,3 @@ func (l *load) summary() string {
 	return fmt.Sprintf("payments acknowledged %d, retried after a lost answer %d, declined %d, lost %d, double %d",
 		len(l.acked), l.retried, len(l.declined), l.lost, l.double)
 }
-
