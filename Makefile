@@ -1,9 +1,10 @@
 # ecard: `make run` starts everything with embedded defaults; `make test` checks it.
 GO          ?= go
+SHELL       := /bin/bash
 GOTESTFLAGS ?=
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run build test lint bench soak clean web web-check
+.PHONY: run build test lint bench soak fuzz chaos clean web web-check
 
 run:
 	$(GO) run ./cmd/ecard serve --demo
@@ -35,6 +36,21 @@ bench:
 # A long random run of the ledger property test; the seed is printed.
 soak:
 	ECARD_SOAK_SECONDS=$${ECARD_SOAK_SECONDS:-300} $(GO) test ./ledger -run TestSoak -count=1 -timeout 0 -v
+
+# Every fuzz target for FUZZTIME each (CI: a few seconds; a long run: 30m);
+# prints executions per target at the end.
+FUZZTIME ?= 30m
+fuzz:
+	GO=$(GO) FUZZTIME=$(FUZZTIME) ./chaos/fuzz.sh
+
+# Fault runs against the real binary (chaos/): SIGKILL and restart under till
+# load for CHAOS_CYCLES cycles, SIGTERM under load; on PostgreSQL and Redis
+# too when ECARD_TEST_DATABASE_URL and ECARD_TEST_REDIS_URL are set. The
+# figures (CHAOS lines) are printed at the end.
+CHAOS_CYCLES ?= 100
+chaos:
+	@ECARD_CHAOS=1 CHAOS_CYCLES=$(CHAOS_CYCLES) $(GO) test ./chaos -count=1 -v -timeout 0 2>&1 | tee chaos.out | grep -E '^(--- |FAIL|ok|panic)' ; \
+	  status=$${PIPESTATUS[0]}; echo; grep '^CHAOS' chaos.out; rm -f chaos.out; exit $$status
 
 clean:
 	rm -rf bin data

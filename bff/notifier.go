@@ -43,7 +43,9 @@ func (n *Notifier) Run(ctx context.Context) {
 	ticker := time.NewTicker(noticePoll)
 	defer ticker.Stop()
 	for {
-		if _, err := n.DeliverDue(ctx); err != nil && ctx.Err() == nil {
+		// A batch in hand is finished even when ctx ends, so that stopping
+		// never leaves a notice claimed and unsent until its lease runs out.
+		if _, err := n.DeliverDue(context.WithoutCancel(ctx)); err != nil {
 			n.log.Warn("notices", "err", err)
 		}
 		select {

@@ -1,6 +1,8 @@
 package terminalgw_test
 
 import (
+	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/ecard/ecard/internal/testdb"
@@ -21,7 +23,9 @@ func FuzzTerminalAuth(f *testing.F) {
 		if method != "GET" && method != "POST" {
 			method = "POST"
 		}
-		if len(path) == 0 || path[0] != '/' {
+		// A path no HTTP client can put on a request line (spaces, control
+		// characters, not a URI) never reaches the gateway.
+		if _, err := url.ParseRequestURI(path); err != nil || path[0] != '/' || strings.ContainsAny(path, " \t") {
 			path = "/tgw/v1/heartbeat"
 		}
 		r, ok := w.trySend(method, path, body, map[string]string{

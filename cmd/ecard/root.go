@@ -44,6 +44,7 @@ func newRootCommand(getenv func(string) string, stdout, stderr io.Writer) *cobra
 		c.jobsCommand(),
 		c.topupCommand(),
 		c.reconcileCommand(),
+		c.backupCommand(),
 	)
 	root.AddCommand(c.officeCommands()...)
 	root.AddCommand(c.cardCommands()...)

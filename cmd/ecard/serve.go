@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 
 	"github.com/gofiber/fiber/v3"
 	"github.com/spf13/cobra"
@@ -45,12 +46,16 @@ func (c *cli) serveCommand() *cobra.Command {
 					return err
 				}
 			}
-			notifyCtx, stopNotifier := context.WithCancel(ctx)
-			defer stopNotifier()
-			go srv.Notifier(map[string]string{"payment": cfg.WeChat.TemplatePayment, "topup": cfg.WeChat.TemplateTopup,
-				"refund": cfg.WeChat.TemplateRefund, "subsidy": cfg.WeChat.TemplateSubsidy}).Run(notifyCtx)
+			// The notice sender and the jobs outlive the signal: they stop only
+			// after the last request has finished, and serve waits for them.
+			notifyCtx, stopNotifier := context.WithCancel(context.WithoutCancel(ctx))
+			var background sync.WaitGroup
+			defer func() { stopNotifier(); background.Wait() }()
+			notifier := srv.Notifier(map[string]string{"payment": cfg.WeChat.TemplatePayment, "topup": cfg.WeChat.TemplateTopup,
+				"refund": cfg.WeChat.TemplateRefund, "subsidy": cfg.WeChat.TemplateSubsidy})
+			background.Go(func() { notifier.Run(notifyCtx) })
 			if cfg.Jobs.Enabled {
-				go newJobs(l, srv, log).Run(notifyCtx)
+				background.Go(func() { newJobs(l, srv, log).Run(notifyCtx) })
 			}
 			ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 			if err != nil {
@@ -81,7 +86,7 @@ func (c *cli) serveCommand() *cobra.Command {
 			if err := <-done; err != nil && !errors.Is(err, net.ErrClosed) {
 				return err
 			}
-			return shutdownErr
+			return errors.Join(shutdownErr, drainBackground(stopNotifier, &background, notifier, cfg.HTTP.ShutdownTimeout, log))
 		},
 	}
 	cmd.Flags().BoolVar(&demo, "demo", false, "seed the demo school if empty and enable the sandbox payment provider")
