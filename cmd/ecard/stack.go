@@ -54,6 +54,9 @@ func openStack(ctx context.Context, cfg config.Config, log *slog.Logger, reg *pr
 			return fail(err)
 		}
 		wx = client
+	} else if cfg.Sandbox {
+		// The demo's mini-program signs in without WeChat (see wechat.Sandbox).
+		wx = wechat.Sandbox{Log: log}
 	}
 	codeService, err := newCodes(cfg, l, rc.Client)
 	if err != nil {

@@ -1,0 +1,2 @@
+// 校园e码通: the holder's mini-program of ecard.
+App({})
