@@ -2,14 +2,7 @@
 // (weapp-qrcode-canvas-2d) and, for pay codes, the 18-digit numeric twin
 // as a CODE128 barcode (JsBarcode's encoder, drawn bar by bar).
 const drawQrcode = require('weapp-qrcode-canvas-2d')
-const JsBarcode = require('jsbarcode')
-
-// bars encodes text as CODE128: a string of 1 (bar) and 0 (space) modules.
-function bars(text) {
-  const out = {}
-  JsBarcode(out, text, { format: 'CODE128' })
-  return out.encodings.map((e) => e.data).join('')
-}
+const { bars } = require('../../lib/barcode.js')
 
 Component({
   properties: {

@@ -6,7 +6,7 @@ const { t } = require('../../lib/i18n.js')
 
 Component({
   behaviors: [base],
-  data: { must: false, forms: { login: { old: '', new: '' }, pin: { old: '', new: '' } }, done: {}, errors: {} },
+  data: { kinds: ['login', 'pin'], must: false, forms: { login: { old: '', new: '' }, pin: { old: '', new: '' } }, done: {}, errors: {} },
   methods: {
     onLoad() {
       this.titleKey = 'passwords'
