@@ -213,6 +213,12 @@ type answer struct {
 
 func (a answer) approved() bool { return a.status == http.StatusOK && a.body["status"] == "approved" }
 
+func (a answer) code() string {
+	e, _ := a.body["error"].(map[string]any)
+	code, _ := e["code"].(string)
+	return code
+}
+
 func (a answer) transaction() int64 {
 	n, _ := a.body["transaction_id"].(json.Number)
 	id, _ := n.Int64()

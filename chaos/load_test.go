@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"gorm.io/gorm"
 )
@@ -50,7 +51,9 @@ func (l *load) send(rid string, p payment) {
 		}
 		p.tx = a.transaction()
 		l.acked[rid] = p
-	case a.status == 0 || a.status >= 500:
+	case a.status == 0 || a.status >= 500 || a.code() == "CONFLICT":
+		// No answer, or "the same request is still being processed: retry"
+		// (a first attempt cut off by the crash holds it until its lock expires).
 		if _, ok := l.acked[rid]; !ok {
 			l.unheard[rid] = p
 		}
@@ -96,8 +99,11 @@ func (l *load) settle(t *testing.T, sample int) {
 		if len(pending) == 0 {
 			break
 		}
-		if try == 20 {
-			t.Fatalf("%d requests still without an answer after 20 retries", len(pending))
+		if try == 60 {
+			t.Fatalf("%d requests still without an answer after 60 retries", len(pending))
+		}
+		if try > 0 {
+			time.Sleep(time.Second)
 		}
 		for rid, p := range pending {
 			l.mu.Lock()
