@@ -106,7 +106,7 @@ func TestRedisLoss(t *testing.T) {
 
 	redis.stop()
 	time.Sleep(500 * time.Millisecond)
-	redis = startRedis(t, port)
+	startRedis(t, port)
 	time.Sleep(500 * time.Millisecond)
 	close(stop)
 	<-done
