@@ -33,10 +33,14 @@ func TestCrashSafety(t *testing.T) {
 			s.kill()
 			close(stop)
 			<-done
+			t0 := time.Now()
 			s.start()
+			t1 := time.Now()
 			ld.settle(t, 20)
+			t2 := time.Now()
 			s.verify()
 			ld.check(t, db)
+			t.Logf("cycle %d: restart %v, retries %v, verify and check %v", c, t1.Sub(t0), t2.Sub(t1), time.Since(t2))
 			if t.Failed() {
 				t.Fatalf("cycle %d: %s", c, ld.summary())
 			}

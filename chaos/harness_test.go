@@ -94,6 +94,24 @@ func newSite(t *testing.T, extra []string) *site {
 	return s
 }
 
+// holderPost calls the holder API with a bearer token ("" for none).
+func holderPost(base, path, token string, body any) answer {
+	raw, _ := json.Marshal(body)
+	req, _ := http.NewRequest(http.MethodPost, base+path, bytes.NewReader(raw))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return answer{}
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return answer{status: resp.StatusCode, body: out}
+}
+
 func freeAddr(t *testing.T) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -213,6 +231,12 @@ type answer struct {
 
 func (a answer) approved() bool { return a.status == http.StatusOK && a.body["status"] == "approved" }
 
+func (a answer) code() string {
+	e, _ := a.body["error"].(map[string]any)
+	code, _ := e["code"].(string)
+	return code
+}
+
 func (a answer) transaction() int64 {
 	n, _ := a.body["transaction_id"].(json.Number)
 	id, _ := n.Int64()
@@ -220,9 +244,13 @@ func (a answer) transaction() int64 {
 }
 
 func (p till) post(path string, body any) answer {
+	return p.postSigned(path, body, strconv.FormatInt(time.Now().Unix(), 10), randomID())
+}
+
+// postSigned sends with the given timestamp and nonce, to replay one.
+func (p till) postSigned(path string, body any, ts, nonce string) answer {
 	raw, _ := json.Marshal(body)
 	req, _ := http.NewRequest(http.MethodPost, p.base+path, bytes.NewReader(raw))
-	ts, nonce := strconv.FormatInt(time.Now().Unix(), 10), randomID()
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Ecard-Terminal", p.id)
 	req.Header.Set("X-Ecard-Timestamp", ts)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"gorm.io/gorm"
 )
@@ -21,18 +22,20 @@ type payment struct {
 // approved (acked), declined, or nothing (unheard, to retry with the same
 // request_id, as a till does after a lost answer).
 type load struct {
-	till     till
-	mu       sync.Mutex
-	acked    map[string]payment
-	unheard  map[string]payment
-	declined map[string]payment
-	double   int // a retry answered with another transaction, or a charge nobody was told of
-	lost     int // approved, but not in the ledger
-	retried  int // requests sent again with their request_id after a lost answer
+	till      till
+	mu        sync.Mutex
+	acked     map[string]payment
+	unheard   map[string]payment
+	declined  map[string]payment
+	double    int    // a retry answered with another transaction, or a charge nobody was told of
+	lost      int    // approved, but not in the ledger
+	retried   int    // requests sent again with their request_id after a lost answer
+	pattern   string // the request ids check looks at in the ledger (LIKE)
+	status5xx int    // answers 500 and above (retried like no answer)
 }
 
 func newLoad(base string) *load {
-	return &load{till: demoTill(base), acked: map[string]payment{}, unheard: map[string]payment{}, declined: map[string]payment{}}
+	return &load{till: demoTill(base), acked: map[string]payment{}, unheard: map[string]payment{}, declined: map[string]payment{}, pattern: "c%"}
 }
 
 var demoCards = []string{"DE000001", "DE000002"}
@@ -50,7 +53,12 @@ func (l *load) send(rid string, p payment) {
 		}
 		p.tx = a.transaction()
 		l.acked[rid] = p
-	case a.status == 0 || a.status >= 500:
+	case a.status == 0 || a.status >= 500 || a.code() == "CONFLICT":
+		// No answer, or "the same request is still being processed: retry"
+		// (a first attempt cut off by the crash holds it until its lock expires).
+		if a.status >= 500 {
+			l.status5xx++
+		}
 		if _, ok := l.acked[rid]; !ok {
 			l.unheard[rid] = p
 		}
@@ -96,8 +104,11 @@ func (l *load) settle(t *testing.T, sample int) {
 		if len(pending) == 0 {
 			break
 		}
-		if try == 20 {
-			t.Fatalf("%d requests still without an answer after 20 retries", len(pending))
+		if try == 60 {
+			t.Fatalf("%d requests still without an answer after 60 retries", len(pending))
+		}
+		if try > 0 {
+			time.Sleep(time.Second)
 		}
 		for rid, p := range pending {
 			l.mu.Lock()
@@ -120,6 +131,13 @@ func (l *load) settle(t *testing.T, sample int) {
 	}
 }
 
+// checkAll is check over every request of the till, not only the load's.
+func (l *load) checkAll(t *testing.T, db *gorm.DB) {
+	t.Helper()
+	l.pattern = "%"
+	l.check(t, db)
+}
+
 // check compares what the tills heard with the ledger: every approved payment
 // is there under its request_id with the transaction the till heard, and no
 // payment is there that the till was not told of.
@@ -131,7 +149,7 @@ func (l *load) check(t *testing.T, db *gorm.DB) {
 		AmountFen      int64
 	}
 	prefix := "tgw:" + l.till.id + ":"
-	if err := db.Raw("SELECT id, idempotency_key, amount_fen FROM entries WHERE kind = 'payment' AND idempotency_key LIKE ?", prefix+"c%").
+	if err := db.Raw("SELECT id, idempotency_key, amount_fen FROM entries WHERE kind = 'payment' AND idempotency_key LIKE ?", prefix+l.pattern).
 		Scan(&rows).Error; err != nil {
 		t.Fatal(err)
 	}
@@ -159,6 +177,6 @@ func (l *load) check(t *testing.T, db *gorm.DB) {
 func (l *load) summary() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return fmt.Sprintf("payments acknowledged %d, retried after a lost answer %d, declined %d, lost %d, double %d",
-		len(l.acked), l.retried, len(l.declined), l.lost, l.double)
+	return fmt.Sprintf("payments acknowledged %d, retried after a lost answer %d, declined %d, answers 5xx %d, lost %d, double %d",
+		len(l.acked), l.retried, len(l.declined), l.status5xx, l.lost, l.double)
 }
