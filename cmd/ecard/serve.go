@@ -45,10 +45,14 @@ func (c *cli) serveCommand() *cobra.Command {
 					return err
 				}
 			}
+			sms, err := rechargeSMS(cfg.SMS.Tencent)
+			if err != nil {
+				return err
+			}
 			notifyCtx, stopNotifier := context.WithCancel(ctx)
 			defer stopNotifier()
 			go srv.Notifier(map[string]string{"payment": cfg.WeChat.TemplatePayment, "topup": cfg.WeChat.TemplateTopup,
-				"refund": cfg.WeChat.TemplateRefund, "subsidy": cfg.WeChat.TemplateSubsidy}).Run(notifyCtx)
+				"refund": cfg.WeChat.TemplateRefund, "subsidy": cfg.WeChat.TemplateSubsidy}).WithSMS(sms).Run(notifyCtx)
 			if cfg.Jobs.Enabled {
 				go newJobs(l, srv, log).Run(notifyCtx)
 			}
