@@ -22,20 +22,7 @@ func TestEventsOnEveryMoneyMovement(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 		h := newHarness(t, db)
 		access, _ := h.login("2024001", "123456")
-		base := listen(t, h.srv)
-		req, _ := http.NewRequest("GET", base+"/api/v1/me/events", nil)
-		req.Header.Set("Authorization", "Bearer "+access)
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		resp, err := http.DefaultClient.Do(req.WithContext(ctx))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		lines := bufio.NewScanner(resp.Body)
-		if !lines.Scan() || lines.Text() != ": connected" {
-			t.Fatalf("first line %q", lines.Text())
-		}
+		lines := openEvents(t, listen(t, h.srv), access)
 		l, bg := h.ledger, context.Background()
 		if _, err := l.Grant(bg, ledger.Grant{Key: "g-1", SchoolID: h.school.ID, HolderID: h.holder.ID, AmountFen: 300}); err != nil {
 			t.Fatal(err)
@@ -69,4 +56,26 @@ func TestEventsOnEveryMoneyMovement(t *testing.T) {
 			}
 		}
 	})
+}
+
+// openEvents opens the holder's event stream and reads its first line.
+func openEvents(t *testing.T, base, access string) *bufio.Scanner {
+	t.Helper()
+	req, _ := http.NewRequest("GET", base+"/api/v1/me/events", nil)
+	req.Header.Set("Authorization", "Bearer "+access)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	resp, err := http.DefaultClient.Do(req.WithContext(ctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		t.Fatalf("events: %d %v", resp.StatusCode, resp.Header)
+	}
+	lines := bufio.NewScanner(resp.Body)
+	if !lines.Scan() || lines.Text() != ": connected" {
+		t.Fatalf("first line %q", lines.Text())
+	}
+	return lines
 }

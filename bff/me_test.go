@@ -1,11 +1,9 @@
 package bff_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -149,22 +147,7 @@ func TestEventsCrossNodes(t *testing.T) {
 		nodeB := h.server()
 		base := listen(t, h.srv)
 
-		req, _ := http.NewRequest("GET", base+"/api/v1/me/events", nil)
-		req.Header.Set("Authorization", "Bearer "+access)
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		resp, err := http.DefaultClient.Do(req.WithContext(ctx))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
-			t.Fatalf("events: %d %v", resp.StatusCode, resp.Header)
-		}
-		lines := bufio.NewScanner(resp.Body)
-		if !lines.Scan() || lines.Text() != ": connected" {
-			t.Fatalf("first line %q", lines.Text())
-		}
+		lines := openEvents(t, base, access)
 		e := h.pay("sse-1", 1250)
 		if n, err := nodeB.Notifier(nil).DeliverDue(context.Background()); err != nil || n == 0 {
 			t.Fatalf("delivered %d: %v", n, err)

@@ -24,6 +24,7 @@ type Notifier struct {
 	// WeChat subscribe message template id.
 	templates map[string]string
 	log       *slog.Logger
+	sms       SMS // nil: recharge SMS notices are logged
 }
 
 // Notifier returns the outbox sender for this server's events and WeChat.
@@ -80,6 +81,9 @@ func (n *Notifier) DeliverDue(ctx context.Context) (int, error) {
 }
 
 func (n *Notifier) deliver(ctx context.Context, notice ledger.Notice) error {
+	if notice.Kind == ledger.NoticeRechargeSMS {
+		return n.sendSMS(ctx, notice)
+	}
 	ev := event{Name: notice.Kind, ID: strconv.FormatInt(notice.ID, 10), Data: json.RawMessage(notice.Payload)}
 	if err := n.events.publishRaw(ctx, notice.HolderID, ev); err != nil {
 		return fmt.Errorf("publish: %w", err)

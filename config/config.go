@@ -28,6 +28,7 @@ type Config struct {
 	Redis    Redis    `koanf:"redis"`
 	Secrets  Secrets  `koanf:"secrets"`
 	WeChat   WeChat   `koanf:"wechat"`
+	SMS      SMS      `koanf:"sms"`
 	Payments Payments `koanf:"payments"`
 	Jobs     Jobs     `koanf:"jobs"`
 	Argon2   Argon2   `koanf:"argon2"`

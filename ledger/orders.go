@@ -211,7 +211,10 @@ func (l *Ledger) CreditOrder(ctx context.Context, in PaidOrder) (Order, Entry, e
 			// credit; an order past "closed" without one cannot exist.
 			panic(fmt.Sprintf("ledger: order %s credited from status %s", o.OrderNo, o.Status))
 		}
-		return l.setBalanceAfter(tx, e, o.HolderID)
+		if err := l.setBalanceAfter(tx, e, o.HolderID); err != nil {
+			return err
+		}
+		return l.queueRechargeSMS(tx, o, e)
 	})
 	if err != nil {
 		return o, Entry{}, err

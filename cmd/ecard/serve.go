@@ -46,13 +46,17 @@ func (c *cli) serveCommand() *cobra.Command {
 					return err
 				}
 			}
+			sms, err := rechargeSMS(cfg.SMS.Tencent)
+			if err != nil {
+				return err
+			}
 			// The notice sender and the jobs outlive the signal: they stop only
 			// after the last request has finished, and serve waits for them.
 			notifyCtx, stopNotifier := context.WithCancel(context.WithoutCancel(ctx))
 			var background sync.WaitGroup
 			defer func() { stopNotifier(); background.Wait() }()
 			notifier := srv.Notifier(map[string]string{"payment": cfg.WeChat.TemplatePayment, "topup": cfg.WeChat.TemplateTopup,
-				"refund": cfg.WeChat.TemplateRefund, "subsidy": cfg.WeChat.TemplateSubsidy})
+				"refund": cfg.WeChat.TemplateRefund, "subsidy": cfg.WeChat.TemplateSubsidy}).WithSMS(sms)
 			background.Go(func() { notifier.Run(notifyCtx) })
 			if cfg.Jobs.Enabled {
 				background.Go(func() { newJobs(l, srv, log).Run(notifyCtx) })
