@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -235,7 +236,7 @@ func (s *Server) handleAdminImportHolders(c fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	res.Errors = mergeProblems(problems, res.Errors)
+	res.Errors = localProblems(c, mergeProblems(problems, res.Errors))
 	setAudit(c, "school:"+school.Code, "created="+strconv.Itoa(res.Created)+" skipped="+strconv.Itoa(res.Skipped)+
 		" errors="+strconv.Itoa(len(res.Errors)))
 	return c.JSON(res)
@@ -280,7 +281,7 @@ func parseHolderCSV(body []byte) ([]ledger.ImportLine, []ledger.ImportProblem, e
 		line, _ := r.FieldPos(0)
 		if len(rec) != len(header) {
 			problems = append(problems, ledger.ImportProblem{Line: line, Code: ledger.CodeInvalidRequest,
-				Message: "want " + strconv.Itoa(len(header)) + " fields, got " + strconv.Itoa(len(rec))})
+				Message: fmt.Sprintf("want %d fields, got %d", len(header), len(rec))})
 			continue
 		}
 		for i := range rec {

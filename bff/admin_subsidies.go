@@ -162,5 +162,5 @@ func pathID(c fiber.Ctx) (int64, error) {
 func writeLineErrors(c fiber.Ctx, be *ledger.BatchError) error {
 	_, body := apierr.Render(ledger.CodeInvalidRequest, c.Get(fiber.HeaderAcceptLanguage), be.Error())
 	return c.Status(fiber.StatusUnprocessableEntity).JSON(fiber.Map{"error": fiber.Map{
-		"code": body.Error.Code, "message": body.Error.Message, "lines": be.Lines}})
+		"code": body.Error.Code, "message": body.Error.Message, "lines": localLines(c, be.Lines)}})
 }

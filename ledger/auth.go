@@ -11,9 +11,6 @@ var pinPattern = regexp.MustCompile(`^[0-9]{6}$`)
 // conditional update; at the school's maximum the PIN locks until the card
 // office or the holder resets it.
 func (l *Ledger) CheckPIN(ctx context.Context, holderID int64, pin string) error {
-	if !pinPattern.MatchString(pin) {
-		return refuse(CodeInvalidRequest, "PIN must be 6 digits")
-	}
 	h, err := l.HolderByID(ctx, holderID)
 	if err != nil {
 		return err
@@ -21,6 +18,9 @@ func (l *Ledger) CheckPIN(ctx context.Context, holderID int64, pin string) error
 	school, err := l.SchoolByID(ctx, h.SchoolID)
 	if err != nil {
 		return err
+	}
+	if pin = typedInitial(school, h.MustChangePIN, pin); !pinPattern.MatchString(pin) {
+		return refuse(CodeInvalidRequest, "PIN must be 6 digits")
 	}
 	maxFailures := school.PINMaxFailures
 	if h.PINFailures >= maxFailures {

@@ -48,6 +48,7 @@ func (l *Ledger) CheckPassword(ctx context.Context, holderID int64, password str
 }
 
 func (l *Ledger) checkPassword(ctx context.Context, school School, h Holder, password string) error {
+	password = typedInitial(school, h.MustChangePassword, password)
 	now := l.now()
 	if h.LockedUntil != nil && now.Before(*h.LockedUntil) {
 		return refuse(CodeAccountLocked, "locked until %s", h.LockedUntil.Format(time.RFC3339))
@@ -121,7 +122,8 @@ func (l *Ledger) ChangePIN(ctx context.Context, holderID int64, oldPIN, newPIN s
 	if err := l.CheckPIN(ctx, holderID, oldPIN); err != nil {
 		return err
 	}
-	if !pinPattern.MatchString(newPIN) || trivialPIN(newPIN) || newPIN == oldPIN {
+	// The old PIN as typed, an initial one's X read as 0.
+	if !pinPattern.MatchString(newPIN) || trivialPIN(newPIN) || newPIN == InitialSecret("id_last6", oldPIN) {
 		return refuse(CodeInvalidRequest, "the new PIN must be 6 digits, not trivial and not the current one")
 	}
 	return l.SetPIN(ctx, holderID, newPIN)

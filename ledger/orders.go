@@ -344,6 +344,9 @@ func (l *Ledger) StartOrderRefund(ctx context.Context, orderNo string) (Order, e
 			o.AmountFen, accts[from].ID, o.AmountFen).Scan(&held).Error; err != nil {
 			return err
 		}
+		if len(held) != 1 && o.ToCard { // not spent: it is on the card, where only the card office can take it back
+			return refuse(CodeConflict, "order %s: its money is already on the card; the card office refunds it from the card", o.OrderNo)
+		}
 		if len(held) != 1 {
 			return refuse(CodeInsufficientFunds, "order %s: its money has been spent and can no longer be refunded", o.OrderNo)
 		}

@@ -287,7 +287,8 @@ func TestBrowserStudentPaysWithTheCode(t *testing.T) {
 	}
 	b.shot("paycode-approved")
 
-	b.run(open(`a[href="#/history"]`, hasText("#app", "12.50")))
+	b.run(open(`a[href="#/history"]`, hasText("#app", "12.50")), hasText("#app", "模拟支付"))
+	b.lacks("#app", "kind_", "ch_", "sandbox")
 	b.shot("history")
 	b.run(open(`a[href="#/identity"]`, visible(".code-box img")))
 	b.shot("identity")

@@ -2,7 +2,11 @@
 // error code, shared by the holder API and the terminal gateway.
 package apierr
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/ecard/ecard/internal/messages"
+)
 
 // Body is {"error": {"code", "message"}}.
 type Body struct {
@@ -66,9 +70,9 @@ func Render(code, acceptLanguage, detail string) (int, Body) {
 	msg := i.zh
 	if strings.HasPrefix(strings.ToLower(acceptLanguage), "en") {
 		msg = i.en
-		if detail != "" {
-			msg = detail
-		}
+	}
+	if text, ok := messages.For(acceptLanguage, detail); ok {
+		msg = text // the specific text, in the language asked for
 	}
 	return i.status, Body{Error: Detail{Code: code, Message: msg}}
 }

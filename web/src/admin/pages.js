@@ -73,7 +73,7 @@ export const pages = {
     title: '充值订单',
     export: 'topups',
     list: { url: '/topups', filters: [schoolF, { key: 'status', label: '状态', type: 'select', options: [['', '全部'], ['created', '待支付'], ['paid', '已支付'], ['closed', '已关闭'], ['refunded', '已退款']] },
-      { key: 'channel', label: '渠道', type: 'select', options: [['', '全部'], ['wechatpay', '微信支付'], ['alipay', '支付宝'], ['sandbox', '演示支付']] }],
+      { key: 'channel', label: '渠道', type: 'select', options: [['', '全部'], ['wechatpay', '微信支付'], ['alipay', '支付宝'], ['sandbox', '模拟支付']] }],
       columns: [{ key: 'order_no', label: '订单号' }, { key: 'channel', label: '渠道', fmt: 'label' }, { key: 'payer', label: '付款方', fmt: 'label' }, { key: 'amount', label: '金额(元)', fmt: 'money' },
         { key: 'status', label: '状态', fmt: 'label' }, { key: 'created_at', label: '下单', fmt: 'time' }, { key: 'paid_at', label: '支付', fmt: 'time' }] },
     actions: [{ label: '退款', danger: true, when: (r) => r.status === 'paid', path: (r) => '/topups/' + encodeURIComponent(r.order_no) + '/refund', confirm: '将原路退回这笔充值，确定？' }],
@@ -87,7 +87,7 @@ export const pages = {
   },
   'topup-report': {
     title: '充值汇总',
-    report: { url: '/reports/topups', filters: [schoolF, { key: 'from', label: '开始', type: 'datetime' }, { key: 'to', label: '结束', type: 'datetime' }],
+    report: { url: '/reports/topups', filters: [schoolF, { key: 'from', label: '开始日期', type: 'date', required: true }, { key: 'to', label: '结束日期', type: 'date', required: true }],
       columns: [{ key: 'channel', label: '渠道', fmt: 'label' }, { key: 'orders', label: '笔数' }, { key: 'amount', label: '金额(元)', fmt: 'money' },
         { key: 'refunds', label: '退款笔数' }, { key: 'refunded', label: '退款(元)', fmt: 'money' }] },
   },
@@ -98,7 +98,7 @@ export const pages = {
       { key: 'matched', label: '匹配' }, { key: 'problems', label: '差异' }, { key: 'run_by', label: '操作人' }, { key: 'created_at', label: '时间', fmt: 'time' }] },
     forms: [{ id: 'reconcile-run', title: '上传渠道账单对账', csv: true,
       url: (v) => '/reconciliations?provider=' + encodeURIComponent(v.provider) + '&date=' + encodeURIComponent(v.date),
-      fields: [{ key: 'provider', label: '渠道', type: 'select', options: [['wechatpay', '微信支付'], ['alipay', '支付宝'], ['sandbox', '演示支付']] },
+      fields: [{ key: 'provider', label: '渠道', type: 'select', options: [['wechatpay', '微信支付'], ['alipay', '支付宝'], ['sandbox', '模拟支付']] },
         { key: 'date', label: '账单日', type: 'date', required: true }, { key: 'csv', label: '账单文件内容', type: 'textarea', required: true }] }],
   },
   anomalies: {

@@ -2,6 +2,7 @@ import { ref, reactive } from 'vue'
 import { client } from '../common/api.js'
 import { go } from '../common/hashroute.js'
 import { messages } from './messages.js'
+import { label, channelLabel } from '../common/labels.js'
 
 export const lang = ref(localStorage.getItem('ecard.lang') || 'zh')
 export function setLang(l) {
@@ -16,6 +17,11 @@ export function t(key, vars) {
   const s = (messages[lang.value] && messages[lang.value][key]) || messages.zh[key] || key
   return vars ? s.replace(/\{(\w+)\}/g, (_, k) => vars[k]) : s
 }
+
+// named and channelNamed show a server key in the current language, from the
+// table the console shares.
+export const named = (key) => label(key, lang.value)
+export const channelNamed = (channel) => channelLabel(channel, lang.value)
 
 const saved = JSON.parse(localStorage.getItem('ecard.session') || 'null')
 export const session = reactive({ access: saved?.access || '', refresh: saved?.refresh || '', holder: saved?.holder || null })
