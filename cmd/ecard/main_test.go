@@ -27,7 +27,8 @@ func eachEnv(t *testing.T, fn func(t *testing.T, e env)) {
 	if os.Getenv(testdb.EnvDatabaseURL) != "" {
 		t.Run("postgres", func(t *testing.T) {
 			url, _ := testdb.SchemaURL(t)
-			fn(t, env{"ECARD_DATABASE_URL": url, "ECARD_DATA_DIR": t.TempDir(), "ECARD_ARGON2_MEMORY_KIB": "64", "ECARD_ARGON2_PARALLELISM": "1"})
+			fn(t, env{"ECARD_DATABASE_URL": url, "ECARD_SECRETS_JWT_KEY": "test-jwt-key-0123456789-0123456789",
+				"ECARD_SECRETS_ENCRYPTION_KEY": "dGVzdC1lbmNyeXB0aW9uLWtleS0zMmJ5dGVzLXh4eHg=", "ECARD_ARGON2_MEMORY_KIB": "64", "ECARD_ARGON2_PARALLELISM": "1"})
 		})
 	}
 }

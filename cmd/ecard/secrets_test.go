@@ -27,6 +27,11 @@ func forgedAdminToken(t *testing.T, key string) string {
 
 func TestServerWithoutSecretsGeneratesThemAndRefusesThePublishedKey(t *testing.T) {
 	eachEnv(t, func(t *testing.T, e env) {
+		if e["ECARD_DATA_DIR"] == "" { // PostgreSQL: no secrets, a data dir to keep them
+			delete(e, "ECARD_SECRETS_JWT_KEY")
+			delete(e, "ECARD_SECRETS_ENCRYPTION_KEY")
+			e["ECARD_DATA_DIR"] = t.TempDir()
+		}
 		base, _ := startServer(t, e)
 		path := filepath.Join(e["ECARD_DATA_DIR"], "secrets.json")
 		info, err := os.Stat(path)
