@@ -105,6 +105,7 @@ func (l *Ledger) LoginFrom(ctx context.Context, source, schoolCode, number, pass
 		var err error
 		if h, err = l.Holder(ctx, school.ID, number); err == nil {
 			hash = h.PasswordHash
+			password = typedInitial(school, h.MustChangePassword, password)
 		} else if ErrorCode(err) != CodeNotFound {
 			return Holder{}, err
 		}
